@@ -1,0 +1,13 @@
+"""Airflow version gates: behaviour that differs between 3.0 and 3.3 is switched here."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from packaging.version import Version
+
+AIRFLOW_VERSION = Version(Version(version("apache-airflow-core")).base_version)
+AIRFLOW_V_3_1_PLUS = AIRFLOW_VERSION >= Version("3.1.0")
+AIRFLOW_V_3_2_PLUS = AIRFLOW_VERSION >= Version("3.2.0")
+#: Trigger ``on_kill`` and the task state store arrived in 3.3.
+AIRFLOW_V_3_3_PLUS = AIRFLOW_VERSION >= Version("3.3.0")
