@@ -1,0 +1,164 @@
+"""Manage a job's Hopsworks v2 cron schedule from a DAG.
+
+For teams that keep Hopsworks scheduling for some jobs while Airflow runs the rest. Every
+action is idempotent: the operator reads the current schedule first and sends a write only
+when something would change, so a re-run of the same task leaves Hopsworks untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.status import HopsworksConfigError
+from airflow_provider_hopsjobs.timetables.quartz_cron import QuartzCron, QuartzCronError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+ScheduleAction = Literal["upsert", "enable", "disable", "delete"]
+_ACTIONS: tuple[str, ...] = ("upsert", "enable", "disable", "delete")
+
+
+def validate_hopsworks_cron(expression: str) -> str:
+    """Check a Quartz expression the way Hopsworks will, before anything is sent.
+
+    Hopsworks parses with Quartz and additionally insists on a seconds field of ``0``; both
+    checks happen here so a DAG with a bad schedule fails at parse time, not in the API.
+    """
+    try:
+        cron = QuartzCron.parse(expression)
+    except QuartzCronError as err:
+        raise HopsworksConfigError(f"Invalid Hopsworks cron expression {expression!r}: {err}") from err
+    if cron.seconds_field != "0":
+        raise HopsworksConfigError(
+            f"Invalid Hopsworks cron expression {expression!r}: Hopsworks only accepts a seconds "
+            f"field of '0', got {cron.seconds_field!r}."
+        )
+    return expression.strip()
+
+
+def _epoch_seconds(value: datetime | None) -> int | None:
+    """Hopsworks stores schedule instants truncated to whole seconds (epoch milliseconds)."""
+    return None if value is None else int(value.timestamp())
+
+
+def _stored_seconds(schedule: dict[str, Any], key: str) -> int | None:
+    raw = schedule.get(key)
+    return None if raw is None else int(raw) // 1000
+
+
+class HopsworksScheduleJobOperator(BaseOperator):
+    """Create, update, enable, disable or delete a job's Hopsworks v2 schedule.
+
+    :param job_name: the Hopsworks job whose schedule is managed.
+    :param action: ``upsert`` (create or update; the default), ``enable``, ``disable`` or ``delete``.
+    :param cron_expression: Quartz expression with seconds ``0``; required for ``upsert``.
+    :param schedule_start: first instant the schedule may fire (named so as not to clash with
+        the task's own ``start_date``).
+    :param schedule_end: last instant the schedule may fire.
+    :param enabled: whether an upserted schedule is active.
+    :returns: the schedule as Hopsworks reports it after the action (``None`` after delete),
+        plus ``changed`` telling whether anything was written.
+    """
+
+    template_fields: Sequence[str] = ("job_name", "cron_expression", "action")
+    ui_color = "#d6ecf2"
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        action: ScheduleAction = "upsert",
+        cron_expression: str | None = None,
+        schedule_start: datetime | None = None,
+        schedule_end: datetime | None = None,
+        enabled: bool = True,
+        hopsworks_conn_id: str = HopsworksHook.default_conn_name,
+        project: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if action not in _ACTIONS:
+            raise HopsworksConfigError(f"Unknown schedule action {action!r}; expected one of {_ACTIONS}.")
+        if action == "upsert":
+            if not cron_expression:
+                raise HopsworksConfigError("action='upsert' needs a cron_expression.")
+            if "{{" not in cron_expression:
+                validate_hopsworks_cron(cron_expression)
+        self.job_name = job_name
+        self.action = action
+        self.cron_expression = cron_expression
+        self.schedule_start = schedule_start
+        self.schedule_end = schedule_end
+        self.enabled = enabled
+        self.hopsworks_conn_id = hopsworks_conn_id
+        self.project = project
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = HopsworksHook(hopsworks_conn_id=self.hopsworks_conn_id, project=self.project)
+        existing = hook.get_schedule(self.job_name)
+        if self.action == "delete":
+            return self._delete(hook, existing)
+        if self.action in ("enable", "disable"):
+            return self._toggle(hook, existing, enabled=self.action == "enable")
+        return self._upsert(hook, existing)
+
+    def _delete(self, hook: HopsworksHook, existing: dict[str, Any] | None) -> dict[str, Any]:
+        if existing is None:
+            self.log.info("Job %s has no Hopsworks schedule; nothing to delete.", self.job_name)
+            return {"job_name": self.job_name, "schedule": None, "changed": False}
+        hook.delete_schedule(self.job_name)
+        self.log.info("Deleted the Hopsworks schedule of job %s.", self.job_name)
+        return {"job_name": self.job_name, "schedule": None, "changed": True}
+
+    def _toggle(
+        self, hook: HopsworksHook, existing: dict[str, Any] | None, *, enabled: bool
+    ) -> dict[str, Any]:
+        if existing is None:
+            raise HopsworksConfigError(
+                f"Job {self.job_name!r} has no Hopsworks schedule to {'enable' if enabled else 'disable'}."
+            )
+        if bool(existing.get("enabled")) == enabled:
+            self.log.info("Schedule of job %s is already %s.", self.job_name, self._word(enabled))
+            return {"job_name": self.job_name, "schedule": existing, "changed": False}
+        schedule = hook.set_schedule_enabled(self.job_name, enabled)
+        self.log.info("Schedule of job %s is now %s.", self.job_name, self._word(enabled))
+        return {"job_name": self.job_name, "schedule": schedule, "changed": True}
+
+    def _upsert(self, hook: HopsworksHook, existing: dict[str, Any] | None) -> dict[str, Any]:
+        expression = validate_hopsworks_cron(str(self.cron_expression))
+        if existing is not None and self._matches(existing, expression):
+            self.log.info("Schedule of job %s already matches; nothing sent.", self.job_name)
+            return {"job_name": self.job_name, "schedule": existing, "changed": False}
+        schedule = hook.create_or_update_schedule(
+            self.job_name,
+            expression,
+            start=self.schedule_start,
+            end=self.schedule_end,
+            enabled=self.enabled,
+        )
+        verb = "Created" if existing is None else "Updated"
+        self.log.info(
+            "%s the schedule of job %s: %s (%s).", verb, self.job_name, expression, self._word(self.enabled)
+        )
+        return {"job_name": self.job_name, "schedule": schedule, "changed": True}
+
+    def _matches(self, existing: dict[str, Any], expression: str) -> bool:
+        if str(existing.get("cronExpression", "")).strip() != expression:
+            return False
+        if bool(existing.get("enabled")) != self.enabled:
+            return False
+        if self.schedule_start is not None and _stored_seconds(existing, "startDateTime") != _epoch_seconds(
+            self.schedule_start
+        ):
+            return False
+        return _stored_seconds(existing, "endDateTime") == _epoch_seconds(self.schedule_end)
+
+    @staticmethod
+    def _word(enabled: bool) -> str:
+        return "enabled" if enabled else "disabled"
