@@ -1,0 +1,166 @@
+"""Copy a finished execution's stdout/stderr into the Airflow task log, on the worker.
+
+Job output belongs in the task log people already read, not in a trigger event (stored
+unencrypted in the metadata DB, and size-limited) nor only in the triggerer's log (whose
+shipping to remote storage is unreliable). The hook yields the log line by line, streaming
+logs over Hopsworks' 1 MB inline limit from the dataset API, so memory stays bounded
+whatever the size; each stream is framed so it stands out from Airflow's own lines.
+
+A log that cannot be fetched is a warning, never a failure: a successful job must not fail
+because log aggregation was slow.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+from airflow_provider_hopsjobs.status import HopsworksError
+
+if TYPE_CHECKING:
+    from airflow_provider_hopsjobs.waiting import ExecutionEvent
+
+LogStream = Literal["out", "err"]
+When = Literal["always", "on_failure", "never"]
+
+STREAM_NAMES: Final[dict[str, str]] = {"out": "stdout", "err": "stderr"}
+#: How many trailing stderr lines a failure message quotes.
+DEFAULT_TAIL_LINES: Final[int] = 20
+
+#: Accepted spellings of ``fetch_logs`` and what they select (stdout, stderr).
+_PRESETS: Final[dict[str, tuple[When, When]]] = {
+    "default": ("always", "on_failure"),
+    "out": ("always", "never"),
+    "stdout": ("always", "never"),
+    "err": ("never", "always"),
+    "stderr": ("never", "always"),
+    "both": ("always", "always"),
+    "all": ("always", "always"),
+    "on_failure": ("on_failure", "on_failure"),
+    "none": ("never", "never"),
+}
+
+FetchLogs = bool | str | None
+
+
+class _LogSource(Protocol):
+    def iter_execution_log(
+        self,
+        job_name: str,
+        execution_id: int,
+        log_type: Literal["out", "err"] = "out",
+        *,
+        wait_timeout: float = 60.0,
+    ) -> Iterator[str]: ...
+
+
+@dataclass(frozen=True)
+class LogSelection:
+    """Which streams to copy, and when.
+
+    Built from the operator's ``fetch_logs``:
+
+    - ``True`` or ``"default"``: stdout always, stderr when the execution did not succeed;
+    - ``"both"``: stdout and stderr always; ``"out"`` / ``"err"``: only that stream, always;
+    - ``"on_failure"``: both streams, only when the execution did not succeed;
+    - ``False``, ``None`` or ``"none"``: nothing.
+    """
+
+    stdout: When = "always"
+    stderr: When = "on_failure"
+
+    @classmethod
+    def parse(cls, value: FetchLogs | LogSelection) -> LogSelection:
+        if isinstance(value, LogSelection):
+            return value
+        if value is True:
+            return cls()
+        if value is False or value is None:
+            return cls("never", "never")
+        if isinstance(value, str) and value.strip().lower() in _PRESETS:
+            out, err = _PRESETS[value.strip().lower()]
+            return cls(out, err)
+        choices = ", ".join(repr(k) for k in _PRESETS)
+        raise ValueError(f"fetch_logs must be True, False or one of {choices}; got {value!r}")
+
+    def streams(self, succeeded: bool) -> list[LogStream]:
+        """The streams to copy for an execution that did or did not succeed."""
+        chosen: list[LogStream] = []
+        for stream, when in (("out", self.stdout), ("err", self.stderr)):
+            if when == "always" or (when == "on_failure" and not succeeded):
+                chosen.append(stream)  # type: ignore[arg-type]
+        return chosen
+
+
+def _frame(job_name: str, execution_id: int, stream: LogStream) -> str:
+    return f"----- Hopsworks job {job_name!r} execution {execution_id} {STREAM_NAMES[stream]}"
+
+
+def write_execution_log(
+    source: _LogSource,
+    job_name: str,
+    execution_id: int,
+    stream: LogStream,
+    *,
+    log: logging.Logger | Any,
+    wait_timeout: float = 60.0,
+    tail_lines: int = DEFAULT_TAIL_LINES,
+) -> list[str]:
+    """Write one stream into ``log`` line by line; return its last ``tail_lines`` lines.
+
+    Failures to fetch (log not aggregated in time, API errors, a connection dropped mid-way)
+    are logged as warnings and end the copy; they never propagate.
+    """
+    tail: collections.deque[str] = collections.deque(maxlen=max(tail_lines, 0))
+    header = _frame(job_name, execution_id, stream)
+    count = 0
+    log.info("%s -----", header)
+    try:
+        lines: Iterable[str] = source.iter_execution_log(
+            job_name, execution_id, stream, wait_timeout=wait_timeout
+        )
+        for line in lines:
+            count += 1
+            tail.append(line)
+            log.info("%s", line)
+    except (HopsworksError, OSError, ValueError) as err:
+        # ValueError covers decoding problems; OSError covers sockets closing mid-stream.
+        what = "is incomplete" if count else "is not available"
+        log.warning(
+            "The %s of Hopsworks job %r execution %s %s: %s",
+            STREAM_NAMES[stream],
+            job_name,
+            execution_id,
+            what,
+            err,
+        )
+    log.info("%s end (%d lines) -----", header, count)
+    return list(tail)
+
+
+def write_execution_logs(
+    source: _LogSource,
+    event: ExecutionEvent,
+    selection: LogSelection,
+    *,
+    log: logging.Logger | Any,
+    wait_timeout: float = 60.0,
+    tail_lines: int = DEFAULT_TAIL_LINES,
+) -> dict[LogStream, list[str]]:
+    """Copy the selected streams of a finished execution; return each stream's tail."""
+    succeeded = event["status"] == "success"
+    tails: dict[LogStream, list[str]] = {}
+    for stream in selection.streams(succeeded):
+        tails[stream] = write_execution_log(
+            source,
+            event["job_name"],
+            event["execution_id"],
+            stream,
+            log=log,
+            wait_timeout=wait_timeout,
+            tail_lines=tail_lines,
+        )
+    return tails

@@ -1,0 +1,249 @@
+"""Wait for a Hopsworks execution to end, in the triggerer.
+
+The trigger polls with the shared adaptive schedule (:mod:`airflow_provider_hopsjobs.waiting`),
+rides out an unreachable or failing API for a bounded time (a single 5xx or a server
+restart never fails the task), honours an absolute deadline of its own and then yields
+exactly one event. The event carries ids, states and a message, never log text or secrets:
+trigger payloads are stored unencrypted, and the logs are copied on the worker afterwards.
+
+Killing the task while it is deferred stops the remote execution (when ``cancel_on_kill``):
+
+- Airflow 3.3+ calls :meth:`HopsworksExecutionTrigger.on_kill` for user actions only (mark
+  failed/success, clear), never for a triggerer restart, a redistribution or a timeout.
+- Older Airflow has no such hook. The trigger then reacts to its own cancellation, but stops
+  the execution only when the task instance is no longer ``DEFERRED``: a triggerer that
+  restarts or hands the trigger to another triggerer leaves the task deferred, and the
+  execution must keep running. When the state cannot be read (``dag.test()`` sets no task
+  instance) nothing is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_hopsjobs.status import SUPPORTED_JOB_TYPES, TERMINAL_STATES
+from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
+from airflow_provider_hopsjobs.waiting import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TRANSIENT_ERROR_BUDGET,
+    ExecutionEvent,
+    ExecutionWatch,
+    format_deadline,
+    parse_deadline,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+
+#: Message the Airflow 3.3+ triggerer passes to ``Task.cancel`` for user actions (it then calls on_kill).
+USER_ACTION_CANCEL_MSG: Final[str] = "__airflow_user_action__"
+
+#: Job types the trigger accepts besides those the provider creates (jobs made elsewhere).
+KNOWN_JOB_TYPES: Final[frozenset[str]] = SUPPORTED_JOB_TYPES | {"FLINK", "YARN", "PYTHON_APP"}
+
+
+def _positive_number(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} seconds, got {value!r}")
+    return float(value)
+
+
+class HopsworksExecutionTrigger(BaseTrigger):
+    """Fire once when a Hopsworks execution ends, its deadline passes, or the API stays down.
+
+    :param job_name: the job the execution belongs to.
+    :param execution_id: the execution to watch.
+    :param hopsworks_conn_id: Airflow connection to Hopsworks.
+    :param project: project name overriding the connection's.
+    :param job_type: the job's type; decides whether ``FINISHED`` with final status
+        ``UNDEFINED`` is a success (it is, except for Spark types).
+    :param deadline: absolute deadline, epoch seconds or an ISO-8601 time with zone; None waits forever.
+    :param poll_interval: cap of the adaptive poll schedule, seconds.
+    :param transient_error_budget_seconds: how long an unreachable or failing API is ridden out.
+    :param cancel_on_kill: stop the execution when the task is killed while deferred.
+
+    Every argument is validated here, so a bad value fails in the operator before the
+    execution is started, not when the task defers.
+    """
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        execution_id: int,
+        hopsworks_conn_id: str = "hopsworks_default",
+        project: str | None = None,
+        job_type: str | None = None,
+        deadline: float | int | str | datetime | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        transient_error_budget_seconds: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
+        cancel_on_kill: bool = True,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        if not isinstance(job_name, str) or not job_name.strip():
+            raise ValueError(f"job_name must be a non-empty string, got {job_name!r}")
+        if isinstance(execution_id, bool) or not isinstance(execution_id, int) or execution_id < 0:
+            raise ValueError(f"execution_id must be a non-negative integer, got {execution_id!r}")
+        if not isinstance(hopsworks_conn_id, str) or not hopsworks_conn_id:
+            raise ValueError(f"hopsworks_conn_id must be a non-empty string, got {hopsworks_conn_id!r}")
+        if project is not None and (not isinstance(project, str) or not project):
+            raise ValueError(f"project must be a non-empty string or None, got {project!r}")
+        if job_type is not None:
+            if not isinstance(job_type, str) or job_type.upper() not in KNOWN_JOB_TYPES:
+                raise ValueError(
+                    f"job_type must be one of {sorted(KNOWN_JOB_TYPES)} or None, got {job_type!r}"
+                )
+            job_type = job_type.upper()
+        if not isinstance(cancel_on_kill, bool):
+            raise ValueError(f"cancel_on_kill must be True or False, got {cancel_on_kill!r}")
+        self.job_name = job_name
+        self.execution_id = execution_id
+        self.hopsworks_conn_id = hopsworks_conn_id
+        self.project = project
+        self.job_type = job_type
+        self.deadline = parse_deadline(deadline)
+        self.poll_interval = _positive_number("poll_interval", poll_interval)
+        self.transient_error_budget_seconds = _positive_number(
+            "transient_error_budget_seconds", transient_error_budget_seconds, allow_zero=True
+        )
+        self.cancel_on_kill = cancel_on_kill
+        self._fired = False
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "job_name": self.job_name,
+                "execution_id": self.execution_id,
+                "hopsworks_conn_id": self.hopsworks_conn_id,
+                "project": self.project,
+                "job_type": self.job_type,
+                "deadline": self.deadline,
+                "poll_interval": self.poll_interval,
+                "transient_error_budget_seconds": self.transient_error_budget_seconds,
+                "cancel_on_kill": self.cancel_on_kill,
+            },
+        )
+
+    @cached_property
+    def hook(self) -> HopsworksHook:
+        from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+
+        return HopsworksHook(hopsworks_conn_id=self.hopsworks_conn_id, project=self.project)
+
+    def _watch(self) -> ExecutionWatch:
+        return ExecutionWatch(
+            job_name=self.job_name,
+            execution_id=self.execution_id,
+            job_type=self.job_type,
+            deadline=self.deadline,
+            poll_interval=self.poll_interval,
+            transient_error_budget=self.transient_error_budget_seconds,
+            log=self.log,
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            event = await self._wait()
+        except asyncio.CancelledError as err:
+            user_action = bool(err.args) and err.args[0] == USER_ACTION_CANCEL_MSG
+            # On 3.3+ the triggerer calls on_kill() for user actions; other cancellations
+            # (shutdown, redistribution) must leave the execution running.
+            if not AIRFLOW_V_3_3_PLUS and not user_action:
+                await self._stop_if_task_was_killed()
+            raise
+        self._fired = True
+        yield TriggerEvent(dict(event))  # type: ignore[no-untyped-call]
+
+    async def _wait(self) -> ExecutionEvent:
+        watch = self._watch()
+        self.log.info(
+            "Waiting on Hopsworks job %r execution %s (deadline %s).",
+            self.job_name,
+            self.execution_id,
+            format_deadline(self.deadline),
+        )
+        while True:
+            if event := watch.expired():
+                return event
+            try:
+                execution = await self.hook.async_get_execution(self.job_name, self.execution_id)
+            except Exception as err:
+                # Whatever goes wrong becomes an event: an exception escaping a trigger
+                # fails the task without the worker ever seeing what happened.
+                event = watch.on_error(err)
+            else:
+                event = watch.on_execution(execution)
+            if event is not None:
+                return event
+            await self._sleep(watch.next_sleep())
+
+    @staticmethod
+    async def _sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def on_kill(self) -> None:
+        """Stop the execution when a user kills the deferred task (Airflow 3.3+)."""
+        if self._fired or not self.cancel_on_kill:
+            return
+        await self._stop("the task was killed while deferred")
+
+    async def _stop(self, reason: str) -> None:
+        self.log.info("Stopping Hopsworks job %r execution %s: %s.", self.job_name, self.execution_id, reason)
+        try:
+            execution = await self.hook.async_stop_execution(self.job_name, self.execution_id)
+        except Exception as err:
+            self.log.warning(
+                "Could not stop Hopsworks job %r execution %s: %s", self.job_name, self.execution_id, err
+            )
+            return
+        state = execution.get("state") if isinstance(execution, dict) else None
+        if state in TERMINAL_STATES:
+            self.log.info("Execution %s was already over (%s).", self.execution_id, state)
+
+    async def _stop_if_task_was_killed(self) -> None:
+        """Airflow < 3.3: stop only if the task left DEFERRED, i.e. a person acted on it."""
+        if self._fired or not self.cancel_on_kill:
+            return
+        try:
+            safe = await self.safe_to_cancel()
+        except Exception as err:
+            self.log.warning(
+                "Could not read the task's state; leaving execution %s running: %s", self.execution_id, err
+            )
+            return
+        if safe:
+            await self._stop("the task is no longer deferred")
+        else:
+            self.log.info(
+                "Trigger cancelled while the task is still deferred (triggerer restart or hand-over); "
+                "execution %s keeps running.",
+                self.execution_id,
+            )
+
+    async def safe_to_cancel(self) -> bool:
+        """Whether the task instance has left DEFERRED (unknown, e.g. in ``dag.test()``, means no)."""
+        ti = self.task_instance
+        if ti is None:
+            return False
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+        from asgiref.sync import sync_to_async
+
+        states = await sync_to_async(RuntimeTaskInstance.get_task_states)(
+            dag_id=ti.dag_id,
+            task_ids=[ti.task_id],
+            run_ids=[ti.run_id],
+            map_index=ti.map_index,
+        )
+        from airflow.utils.state import TaskInstanceState
+
+        return bool(states[ti.run_id][ti.task_id] != TaskInstanceState.DEFERRED)

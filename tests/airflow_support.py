@@ -1,0 +1,105 @@
+"""Test doubles for the Airflow side of operators, sensor and trigger.
+
+Unit tests call ``execute``/``execute_complete`` directly with a small context built here;
+the Hopsworks side is the real hook with single methods patched (or the emulator, in the
+end-to-end tests). The fake clock replaces the wait policy's clocks and sleeps, so waits
+that would take minutes run instantly and deterministically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from airflow_provider_hopsjobs import waiting
+from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
+
+
+class FakeClock:
+    """Wall and monotonic time that only move when something sleeps (or a test says so)."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+        self.mono = 0.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.mono += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(waiting, "wall_time", clock.time)
+    monkeypatch.setattr(waiting, "monotonic_time", clock.monotonic)
+    monkeypatch.setattr(waiting, "pause", clock.sleep)
+    monkeypatch.setattr(HopsworksExecutionTrigger, "_sleep", staticmethod(clock.asleep))
+    return clock
+
+
+class FakeTaskStateStore:
+    """The part of Airflow 3.3's ``TaskStateStoreAccessor`` the operator uses."""
+
+    def __init__(self, values: dict[str, Any] | None = None) -> None:
+        self.values: dict[str, Any] = dict(values or {})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        self.values[key] = value
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+@dataclass
+class FakeTI:
+    """A task instance that records XCom pushes."""
+
+    dag_id: str = "dag"
+    task_id: str = "task"
+    run_id: str = "manual__2026-01-01T00:00:00+00:00"
+    map_index: int = -1
+    try_number: int = 1
+    xcoms: dict[str, Any] = field(default_factory=dict)
+    push_order: list[str] = field(default_factory=list)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = value
+        self.push_order.append(key)
+
+
+def make_context(ti: FakeTI | None = None, store: FakeTaskStateStore | None = None) -> dict[str, Any]:
+    ti = ti or FakeTI()
+    return {
+        "ti": ti,
+        "task_instance": ti,
+        "task_state_store": store if store is not None else FakeTaskStateStore(),
+    }
+
+
+def execution(
+    execution_id: int = 7,
+    state: str = "RUNNING",
+    final_status: str = "UNDEFINED",
+    **extra: Any,
+) -> dict[str, Any]:
+    """An ExecutionDTO as Hopsworks returns it."""
+    return {"id": execution_id, "state": state, "finalStatus": final_status, **extra}
