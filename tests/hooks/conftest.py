@@ -1,0 +1,54 @@
+"""Fixtures for the hook's unit tests: an env-var connection and a hook that never really sleeps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+
+API_KEY = "kPrefix42.s3cr3tValueThatMustNeverLeak"
+HOST = "hopsworks.example.com"
+BASE = f"https://{HOST}/hopsworks-api/api"
+PROJECT = "demo"
+PROJECT_ID = 119
+P = f"{BASE}/project/{PROJECT_ID}"
+
+
+def connection_json(**overrides: object) -> str:
+    conn: dict[str, object] = {
+        "conn_type": "hopsworks",
+        "host": HOST,
+        "password": API_KEY,
+        "extra": {"project": PROJECT},
+    }
+    conn.update(overrides)
+    return json.dumps(conn)
+
+
+@pytest.fixture
+def hopsworks_env(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_HOPSWORKS_DEFAULT", connection_json())
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def hook(hopsworks_env, sleeps) -> HopsworksHook:
+    """A hook on the env connection whose waits are recorded instead of slept."""
+    h = HopsworksHook()
+    h._sleep = sleeps.append
+    return h
+
+
+@pytest.fixture
+def project(requests_mock):
+    """Hopsworks resolves the project name to id 119."""
+    return requests_mock.get(
+        f"{BASE}/project/getProjectInfo/{PROJECT}",
+        json={"projectId": PROJECT_ID, "projectName": PROJECT, "owner": "alice@example.com"},
+    )

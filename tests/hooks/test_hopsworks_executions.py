@@ -1,0 +1,225 @@
+"""Executions: start (text/plain, quoted args, no duplicate after a lost request), read, stop, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from airflow_provider_hopsjobs.hooks.hopsworks import parse_timestamp
+from airflow_provider_hopsjobs.status import (
+    HopsworksApiError,
+    HopsworksApiUnavailableError,
+    HopsworksNotFoundError,
+)
+from tests.hooks.conftest import P
+
+EXECS = f"{P}/jobs/etl/executions"
+
+
+def execution(
+    id_: int, *, state: str = "INITIALIZING", args: str = "", submitted: str | int | None = None
+) -> dict:
+    return {
+        "href": f"{EXECS}/{id_}",
+        "id": id_,
+        "submissionTime": submitted or "2024-05-01T10:00:00.000Z",
+        "state": state,
+        "finalStatus": "UNDEFINED",
+        "progress": 0.0,
+        "args": args,
+    }
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def test_start_sends_text_plain_args(hook, project, requests_mock):
+    post = requests_mock.post(EXECS, status_code=201, json=execution(7, args="--day 2024-01-01"))
+    result = hook.start_execution("etl", "--day 2024-01-01")
+    assert result["id"] == 7
+    assert post.call_count == 1
+    request = post.last_request
+    assert request.headers["Content-Type"].split(";")[0] == "text/plain"
+    assert request.body == b"--day 2024-01-01"
+
+
+def test_start_shell_quotes_a_list(hook, project, requests_mock):
+    post = requests_mock.post(EXECS, status_code=201, json=execution(8))
+    hook.start_execution("etl", ["--name", "two words", "it's"])
+    assert post.last_request.body.decode() == "--name 'two words' 'it'\"'\"'s'"
+
+
+def test_start_without_args_sends_an_empty_text_body(hook, project, requests_mock):
+    post = requests_mock.post(EXECS, status_code=201, json=execution(9))
+    hook.start_execution("etl")
+    assert not post.last_request.body
+    assert post.last_request.headers["Content-Length"] == "0"
+    assert post.last_request.headers["Content-Type"].startswith("text/plain")
+
+
+def test_start_of_unknown_job(hook, project, requests_mock):
+    requests_mock.post(EXECS, status_code=404, json={"errorCode": 130009, "errorMsg": "Job not found."})
+    with pytest.raises(HopsworksNotFoundError):
+        hook.start_execution("etl")
+
+
+def test_start_rejected_by_quota_is_not_retried(hook, project, requests_mock):
+    post = requests_mock.post(
+        EXECS,
+        status_code=400,
+        json={"errorCode": 130040, "errorMsg": "Job reached the maximum number of executions."},
+    )
+    with pytest.raises(HopsworksApiError, match="maximum number of executions"):
+        hook.start_execution("etl")
+    assert post.call_count == 1
+
+
+def test_lost_start_adopts_the_execution_it_created(hook, project, requests_mock, sleeps):
+    """The POST reaches Hopsworks but the connection drops before the answer: no second POST."""
+    created = {}
+
+    def lost_post(request, context):
+        created["at"] = datetime.now(timezone.utc)
+        raise requests.ConnectionError("Connection aborted: RemoteDisconnected")
+
+    post = requests_mock.post(EXECS, [{"exc": requests.ConnectionError}])
+    post = requests_mock.post(EXECS, json=lost_post)
+
+    def listing(request, context):
+        return {
+            "href": EXECS,
+            "count": 2,
+            "items": [
+                execution(12, args="--run 1", submitted=iso(created["at"])),
+                execution(11, args="--run 1", submitted=iso(created["at"] - timedelta(hours=1))),
+            ],
+        }
+
+    listed = requests_mock.get(EXECS, json=listing)
+    result = hook.start_execution("etl", ["--run", "1"])
+    assert result["id"] == 12
+    assert post.call_count == 1
+    assert listed.call_count == 1
+    assert listed.last_request.qs["sort_by"] == ["submissiontime:desc"]
+
+
+def test_lost_start_resends_when_nothing_was_created(hook, project, requests_mock, sleeps):
+    post = requests_mock.post(
+        EXECS,
+        [
+            {"exc": requests.exceptions.ReadTimeout},
+            {"status_code": 201, "json": execution(13, args="a")},
+        ],
+    )
+    # An older execution with the same args, and a new one with other args: neither is ours.
+    requests_mock.get(
+        EXECS,
+        json={
+            "href": EXECS,
+            "count": 2,
+            "items": [
+                execution(12, args="b", submitted=iso(datetime.now(timezone.utc) + timedelta(seconds=1))),
+                execution(10, args="a", submitted="2020-01-01T00:00:00.000Z"),
+            ],
+        },
+    )
+    assert hook.start_execution("etl", "a")["id"] == 13
+    assert post.call_count == 2
+
+
+def test_lost_start_with_empty_args_matches_default_args(hook, project, requests_mock, sleeps):
+    requests_mock.post(EXECS, exc=requests.exceptions.ReadTimeout)
+    requests_mock.get(f"{P}/jobs/etl", json={"name": "etl", "config": {"defaultArgs": "--default"}})
+    now_ms = int(datetime.now(timezone.utc).timestamp() * 1000) + 500
+    requests_mock.get(
+        EXECS, json={"href": EXECS, "count": 1, "items": [execution(20, args="--default", submitted=now_ms)]}
+    )
+    assert hook.start_execution("etl")["id"] == 20
+
+
+def test_503_start_is_ambiguous_but_429_is_not(hook, project, requests_mock, sleeps):
+    post = requests_mock.post(
+        EXECS,
+        [
+            {"status_code": 429, "headers": {"Retry-After": "1"}, "json": {}},
+            {"status_code": 201, "json": execution(30)},
+        ],
+    )
+    listed = requests_mock.get(EXECS, json={"href": EXECS, "count": 0})
+    assert hook.start_execution("etl")["id"] == 30
+    assert post.call_count == 2
+    assert listed.call_count == 0  # a 429 is a refusal: nothing to look for
+    assert sleeps == [1.0]
+
+
+def test_start_gives_up_as_unavailable(hook, project, requests_mock, sleeps):
+    post = requests_mock.post(EXECS, status_code=502, text="Bad gateway")
+    listed = requests_mock.get(EXECS, json={"href": EXECS, "count": 0})
+    with pytest.raises(HopsworksApiUnavailableError, match="Bad gateway"):
+        hook.start_execution("etl")
+    assert post.call_count == 6
+    assert listed.call_count == 5  # looked before every resend
+
+
+def test_get_execution_and_its_dates(hook, project, requests_mock):
+    requests_mock.get(f"{EXECS}/7", json=execution(7, state="RUNNING", submitted="2024-05-01T10:00:00.123Z"))
+    requests_mock.get(f"{EXECS}/8", json=execution(8, submitted=1714557600123))
+    first = hook.get_execution("etl", 7)
+    second = hook.get_execution("etl", 8)
+    assert first["state"] == "RUNNING"
+    assert parse_timestamp(first["submissionTime"]) == parse_timestamp(second["submissionTime"])
+    assert parse_timestamp(second["submissionTime"]) == datetime(
+        2024, 5, 1, 10, 0, 0, 123000, tzinfo=timezone.utc
+    )
+
+
+def test_unknown_execution(hook, project, requests_mock):
+    requests_mock.get(
+        f"{EXECS}/99", status_code=404, json={"errorCode": 130007, "errorMsg": "Execution not found."}
+    )
+    with pytest.raises(HopsworksNotFoundError) as err:
+        hook.get_execution("etl", 99)
+    assert err.value.error_code == 130007
+
+
+def test_list_executions_paging_and_filters(hook, project, requests_mock):
+    requests_mock.get(EXECS, json={"href": EXECS, "count": 10, "items": [execution(3), execution(2)]})
+    result = hook.list_executions("etl", filter_by=["state:RUNNING,ACCEPTED"], offset=2, limit=2)
+    assert [e["id"] for e in result] == [3, 2]
+    qs = requests_mock.last_request.qs
+    assert qs["sort_by"] == ["submissiontime:desc"]
+    assert qs["filter_by"] == ["state:running,accepted"]
+    assert (qs["offset"], qs["limit"]) == (["2"], ["2"])
+
+
+def test_empty_history_has_no_items_key(hook, project, requests_mock):
+    requests_mock.get(EXECS, json={"href": EXECS, "count": 0})
+    assert hook.list_executions("etl") == []
+    assert hook.get_latest_execution("etl") is None
+
+
+def test_latest_execution(hook, project, requests_mock):
+    requests_mock.get(EXECS, json={"href": EXECS, "count": 5, "items": [execution(5)]})
+    assert hook.get_latest_execution("etl")["id"] == 5
+    assert requests_mock.last_request.qs["limit"] == ["1"]
+
+
+def test_stop_execution_is_202_with_the_dto(hook, project, requests_mock):
+    put = requests_mock.put(f"{EXECS}/7/status", status_code=202, json=execution(7, state="RUNNING"))
+    assert hook.stop_execution("etl", 7)["state"] == "RUNNING"
+    assert put.last_request.json() == {"state": "stopped"}
+
+
+def test_stop_execution_with_empty_answer_reads_the_execution(hook, project, requests_mock):
+    requests_mock.put(f"{EXECS}/7/status", status_code=202, text="")
+    requests_mock.get(f"{EXECS}/7", json=execution(7, state="KILLED"))
+    assert hook.stop_execution("etl", 7)["state"] == "KILLED"
+
+
+def test_delete_execution(hook, project, requests_mock):
+    delete = requests_mock.delete(f"{EXECS}/7", status_code=204)
+    hook.delete_execution("etl", 7)
+    assert delete.call_count == 1
