@@ -14,7 +14,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow_provider_hopsjobs._compat import AirflowException, AirflowFailException
 
 TERMINAL_STATES: frozenset[str] = frozenset(
     {
