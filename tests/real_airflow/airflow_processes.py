@@ -1,0 +1,476 @@
+"""Real Airflow components for end-to-end tests: api-server, scheduler, dag-processor and triggerer.
+
+``dag.test()`` runs triggers in-line, so only real components prove that a deferred task survives the
+triggerer: its own process, its own event loop, restarts, and user actions arriving through the REST API.
+
+The components run as separate commands (not ``airflow standalone``) so the triggerer can be restarted
+alone, each in its own session/process group: ``airflow standalone`` and the scheduler leave workers
+behind on SIGTERM, so stopping escalates to SIGKILL of the whole group after a grace period and then
+checks that nothing of the session is left and that the ports are free again.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+_T = TypeVar("_T")
+
+
+class AirflowProcessError(RuntimeError):
+    """A component did not come up, died, or a wait ran out; the message carries the component logs."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _signal_group(group_id: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group_id, sig)
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on ``port`` (TIME_WAIT leftovers do not count, hence SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def session_members(session_id: int) -> list[tuple[int, str]]:
+    """Live (non-zombie) processes of a session as ``(pid, command line)``, read from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        # Fields after the parenthesised command name: state ppid pgrp session ...
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[3]) == session_id:
+            members.append((int(entry.name), cmdline.strip()))
+    return members
+
+
+def poll(
+    what: str, probe: Callable[[], _T | None], timeout: float, interval: float = 0.5, on_timeout: str = ""
+) -> _T:
+    """Call ``probe`` until it returns something other than None; raise with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise AirflowProcessError(f"timed out after {timeout:.0f} s waiting for {what}\n{on_timeout}")
+        time.sleep(interval)
+
+
+@dataclass
+class Component:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def session_id(self) -> int:
+        # start_new_session=True: the leader's pid is the session and process-group id.
+        return self.process.pid
+
+
+@dataclass
+class AirflowProcesses:
+    """One Airflow installation (AIRFLOW_HOME, SQLite DB, LocalExecutor) and its running components.
+
+    ``extra_env`` reaches every component, e.g. ``AIRFLOW_CONN_HOPSWORKS_DEFAULT``.
+    """
+
+    home: Path
+    dags_folder: Path
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    parallelism: int = 4
+    stop_grace_seconds: float = 10.0
+    api_port: int = field(default_factory=free_port)
+    components: dict[str, Component] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    stop_report: dict[str, str] = field(default_factory=dict)
+    _password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    _token: str | None = None
+    _http: requests.Session = field(default_factory=requests.Session)
+    _settings: dict[str, str] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._settings = {
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+            "AIRFLOW__API__BASE_URL": self.base_url,
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__WORKERS": "1",
+            # Every component signs and checks the same tokens; each would invent its own otherwise.
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.log_folder),
+            # Log servers are skipped (--skip-serve-logs); free ports keep parallel sessions apart anyway.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def log_folder(self) -> Path:
+        return self.home / "logs"
+
+    def environment(self) -> dict[str, str]:
+        """The components' environment: nothing Airflow-specific leaks in from the test process."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        env.update(self._settings)
+        env.update(self.extra_env)
+        return env
+
+    def _airflow(self, *args: str) -> list[str]:
+        return [str(Path(sys.executable).parent / "airflow"), *args]
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Migrate the DB, start every component and wait until all four report healthy."""
+        started = time.monotonic()
+        (self.home / "processes").mkdir(parents=True, exist_ok=True)
+        self.log_folder.mkdir(parents=True, exist_ok=True)
+        (self.home / "passwords.json").write_text(json.dumps({"admin": self._password}))
+        migrate = subprocess.run(
+            self._airflow("db", "migrate"),
+            env=self.environment(),
+            cwd=self.home,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        if migrate.returncode != 0:
+            output = (migrate.stdout + migrate.stderr).decode(errors="replace")
+            raise AirflowProcessError(f"airflow db migrate failed:\n{output[-4000:]}")
+        self.timings["db_migrate"] = time.monotonic() - started
+        try:
+            for name in COMPONENTS:
+                self.start_component(name)
+            self.wait_healthy(timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.timings["start"] = time.monotonic() - started
+
+    def start_component(self, name: str) -> Component:
+        args = {
+            "api-server": ("api-server", "-H", "127.0.0.1", "-p", str(self.api_port), "-w", "1"),
+            "scheduler": ("scheduler", "--skip-serve-logs"),
+            "dag-processor": ("dag-processor",),
+            "triggerer": ("triggerer", "--skip-serve-logs"),
+        }[name]
+        log_path = self.home / "processes" / f"{name}.log"
+        with log_path.open("ab") as log:
+            log.write(f"\n===== starting {name} at {time.strftime('%H:%M:%S')} =====\n".encode())
+            log.flush()
+            process = subprocess.Popen(
+                self._airflow(*args),
+                env=self.environment(),
+                cwd=self.home,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        component = Component(name, process, log_path)
+        self.components[name] = component
+        return component
+
+    def stop_component(self, name: str) -> None:
+        """SIGTERM the component's process group, SIGKILL it after the grace period, then reap it."""
+        component = self.components.pop(name)
+        self._stop_groups([component])
+
+    def restart_component(self, name: str) -> None:
+        self.stop_component(name)
+        self.start_component(name)
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop everything; return processes still alive afterwards (empty when shutdown was clean)."""
+        self._http.close()
+        components = list(self.components.values())
+        self.components.clear()
+        return self._stop_groups(components)
+
+    def _stop_groups(self, components: Iterable[Component]) -> list[tuple[int, str]]:
+        components = list(components)
+        started = time.monotonic()
+        for component in components:
+            _signal_group(component.session_id, signal.SIGTERM)
+        pending = {component.name: component for component in components}
+        while pending and time.monotonic() - started < self.stop_grace_seconds:
+            for name, component in list(pending.items()):
+                if component.process.poll() is not None and not session_members(component.session_id):
+                    self.stop_report[name] = f"exited on SIGTERM in {time.monotonic() - started:.1f} s"
+                    del pending[name]
+            time.sleep(0.1)
+        # Whatever ignored SIGTERM (the scheduler waiting on its workers, forked task runners) goes now.
+        for name, component in pending.items():
+            survivors = session_members(component.session_id)
+            self.stop_report[name] = (
+                f"SIGKILL after {self.stop_grace_seconds:.0f} s; ignored SIGTERM: "
+                + "; ".join(command[:80] for _, command in survivors)
+            )
+            _signal_group(component.session_id, signal.SIGKILL)
+            for pid, _ in survivors:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        for component in components:
+            component.process.wait(timeout=10)
+        with contextlib.suppress(AirflowProcessError):
+            poll(
+                "killed processes to disappear",
+                lambda: True if not any(session_members(c.session_id) for c in components) else None,
+                timeout=5,
+                interval=0.1,
+            )
+        leftovers: list[tuple[int, str]] = []
+        for component in components:
+            leftovers.extend(session_members(component.session_id))
+        return leftovers
+
+    def ports(self) -> list[int]:
+        settings = self._settings
+        return [
+            self.api_port,
+            int(settings["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]),
+            int(settings["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"]),
+        ]
+
+    def check_alive(self) -> None:
+        for component in self.components.values():
+            if component.process.poll() is not None:
+                raise AirflowProcessError(
+                    f"{component.name} exited with {component.process.returncode}\n{self.tail_logs()}"
+                )
+
+    def tail_logs(self, lines: int = 40) -> str:
+        """The end of every component's output, for failure messages."""
+        parts = []
+        for name in COMPONENTS:
+            path = self.home / "processes" / f"{name}.log"
+            if path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                parts.append(f"--- {name} ({path}) ---\n" + "\n".join(tail))
+        return "\n".join(parts)
+
+    def health(self) -> dict[str, Any] | None:
+        try:
+            response = self._http.get(f"{self.base_url}/api/v2/monitor/health", timeout=5)
+        except requests.ConnectionError:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    def wait_healthy(self, timeout: float = 120.0) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            self.check_alive()
+            health = self.health()
+            if health is None:
+                return None
+            statuses = [
+                (health.get(part) or {}).get("status")
+                for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            ]
+            return health if all(status == "healthy" for status in statuses) else None
+
+        return poll("all components healthy", probe, timeout, on_timeout=self.tail_logs())
+
+    # ------------------------------------------------------------------ REST API
+
+    def token(self) -> str:
+        if self._token is None:
+            response = self._http.post(
+                f"{self.base_url}/auth/token",
+                json={"username": "admin", "password": self._password},
+                timeout=30,
+            )
+            response.raise_for_status()
+            self._token = str(response.json()["access_token"])
+        return self._token
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        response = self._http.request(
+            method, f"{self.base_url}/api/v2/{path.lstrip('/')}", headers=headers, timeout=30, **kwargs
+        )
+        if response.status_code >= 400:
+            raise AirflowProcessError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
+        return response
+
+    @staticmethod
+    def _run_path(dag_id: str, run_id: str) -> str:
+        return f"dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Wait until the dag-processor has serialised ``dag_id``; an import error ends the wait early."""
+
+        def probe() -> dict[str, Any] | None:
+            self.check_alive()
+            response = self._http.get(
+                f"{self.base_url}/api/v2/dags/{quote(dag_id, safe='')}",
+                headers={"Authorization": f"Bearer {self.token()}"},
+                timeout=30,
+            )
+            if response.status_code == 200:
+                return dict(response.json())
+            errors = self.api("GET", "importErrors").json().get("import_errors", [])
+            if errors:
+                raise AirflowProcessError(f"import errors while waiting for {dag_id}: {errors}")
+            return None
+
+        return poll(f"DAG {dag_id} to be parsed", probe, timeout, on_timeout=self.tail_logs())
+
+    def trigger_dag(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
+        body = {"logical_date": None, "conf": dict(conf or {})}
+        response = self.api("POST", f"dags/{quote(dag_id, safe='')}/dagRuns", json=body)
+        return str(response.json()["dag_run_id"])
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        return dict(self.api("GET", self._run_path(dag_id, run_id)).json())
+
+    def wait_for_dag_run(
+        self, dag_id: str, run_id: str, timeout: float = 120.0, states: Iterable[str] = TERMINAL_RUN_STATES
+    ) -> str:
+        wanted = set(states)
+
+        def probe() -> str | None:
+            self.check_alive()
+            state = str(self.dag_run(dag_id, run_id)["state"])
+            return state if state in wanted else None
+
+        return poll(
+            f"run {run_id} of {dag_id} to reach {sorted(wanted)}",
+            probe,
+            timeout,
+            on_timeout=f"task instances: {self._states_for_message(dag_id, run_id)}\n{self.tail_logs()}",
+        )
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        response = self.api("GET", f"{self._run_path(dag_id, run_id)}/taskInstances")
+        return list(response.json()["task_instances"])
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        path = f"{self._run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+        return dict(self.api("GET", path).json())
+
+    def _states_for_message(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        try:
+            return {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}
+        except (AirflowProcessError, requests.RequestException) as exc:
+            return {"error": str(exc)}
+
+    def wait_for_task_state(
+        self, dag_id: str, run_id: str, task_id: str, states: Iterable[str], timeout: float = 60.0
+    ) -> str:
+        wanted = set(states)
+
+        def probe() -> str | None:
+            self.check_alive()
+            state = self.task_instance(dag_id, run_id, task_id)["state"]
+            return str(state) if state in wanted else None
+
+        return poll(
+            f"{dag_id}.{task_id} in {run_id} to reach {sorted(wanted)}",
+            probe,
+            timeout,
+            on_timeout=f"task instances: {self._states_for_message(dag_id, run_id)}\n{self.tail_logs()}",
+        )
+
+    def set_task_state(self, dag_id: str, run_id: str, task_id: str, new_state: str) -> dict[str, Any]:
+        """What "Mark failed/success" in the UI does: PATCH the task instance's state."""
+        path = f"{self._run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+        return dict(self.api("PATCH", path, json={"new_state": new_state}).json())
+
+    # ------------------------------------------------------------------ logs
+
+    def task_log_dir(self, dag_id: str, run_id: str, task_id: str) -> Path:
+        return self.log_folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+
+    def task_logs(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str]:
+        """Every log file of the task instance (worker and trigger logs), by file name."""
+        directory = self.task_log_dir(dag_id, run_id, task_id)
+        if not directory.is_dir():
+            return {}
+        paths = sorted(directory.glob("attempt=*.log*"))
+        return {path.name: path.read_text(errors="replace") for path in paths}
+
+    def trigger_logs(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str]:
+        """Logs written by the triggerer for this task: ``attempt=N.log.trigger.<triggerer job id>.log``."""
+        logs = self.task_logs(dag_id, run_id, task_id)
+        return {name: text for name, text in logs.items() if ".log.trigger." in name}
+
+    def wait_for_trigger_log(
+        self, dag_id: str, run_id: str, task_id: str, count: int = 1, timeout: float = 30.0
+    ) -> dict[str, str]:
+        """Wait until ``count`` triggerers ran this task's trigger (one file each, made on its first line)."""
+
+        def probe() -> dict[str, str] | None:
+            self.check_alive()
+            logs = self.trigger_logs(dag_id, run_id, task_id)
+            return logs if len(logs) >= count else None
+
+        return poll(
+            f"{count} trigger log(s) of {dag_id}.{task_id} in {run_id}",
+            probe,
+            timeout,
+            on_timeout=self.tail_logs(),
+        )
+
+
+def copy_dags(sources: Iterable[Path], destination: Path) -> Path:
+    """Copy DAG folders/files into one dags folder (jobs and scripts beside a DAG come along)."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        if source.is_dir():
+            shutil.copytree(
+                source, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        else:
+            shutil.copy2(source, destination / source.name)
+    return destination
