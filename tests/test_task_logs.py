@@ -1,0 +1,77 @@
+"""Copying execution logs into the task log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from airflow_provider_hopsjobs.status import HopsworksApiUnavailableError
+from airflow_provider_hopsjobs.task_logs import LogSelection, write_execution_log
+
+
+@pytest.mark.parametrize(
+    ("value", "on_success", "on_failure"),
+    [
+        (True, ["out"], ["out", "err"]),
+        ("default", ["out"], ["out", "err"]),
+        (False, [], []),
+        (None, [], []),
+        ("none", [], []),
+        ("both", ["out", "err"], ["out", "err"]),
+        ("OUT", ["out"], ["out"]),
+        ("stderr", ["err"], ["err"]),
+        ("on_failure", [], ["out", "err"]),
+    ],
+)
+def test_log_selection(value: Any, on_success: list[str], on_failure: list[str]) -> None:
+    selection = LogSelection.parse(value)
+    assert selection.streams(succeeded=True) == on_success
+    assert selection.streams(succeeded=False) == on_failure
+
+
+@pytest.mark.parametrize("value", ["sometimes", 3, ["out"]])
+def test_log_selection_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="fetch_logs"):
+        LogSelection.parse(value)
+
+
+class Source:
+    def __init__(self, lines: list[str], fail_after: int | None = None) -> None:
+        self.lines = lines
+        self.fail_after = fail_after
+
+    def iter_execution_log(
+        self, job_name: str, execution_id: int, log_type: str = "out", *, wait_timeout: float = 60.0
+    ) -> Iterator[str]:
+        for number, line in enumerate(self.lines):
+            if self.fail_after is not None and number == self.fail_after:
+                raise HopsworksApiUnavailableError("connection dropped")
+            yield line
+
+
+def test_lines_are_framed_one_by_one_and_tail_is_bounded() -> None:
+    log = mock.Mock()
+    lines = [f"line {i}" for i in range(100)]
+    tail = write_execution_log(Source(lines), "train", 7, "out", log=log, tail_lines=3)
+    assert tail == ["line 97", "line 98", "line 99"]
+    messages = [c.args for c in log.info.call_args_list]
+    assert messages[0] == ("%s -----", "----- Hopsworks job 'train' execution 7 stdout")
+    assert messages[1] == ("%s", "line 0")  # never used as a format string
+    assert messages[-1] == ("%s end (%d lines) -----", "----- Hopsworks job 'train' execution 7 stdout", 100)
+    log.warning.assert_not_called()
+
+
+def test_a_percent_sign_in_a_line_is_safe() -> None:
+    log = mock.Mock()
+    write_execution_log(Source(["100% done %s"]), "train", 7, "err", log=log)
+    assert ("%s", "100% done %s") in [c.args for c in log.info.call_args_list]
+
+
+def test_a_broken_stream_warns_and_keeps_what_arrived() -> None:
+    log = mock.Mock()
+    tail = write_execution_log(Source(["a", "b", "c"], fail_after=2), "train", 7, "out", log=log)
+    assert tail == ["a", "b"]
+    assert "is incomplete" in log.warning.call_args.args
