@@ -145,6 +145,9 @@ class AirflowProcesses:
             "AIRFLOW__API__WORKERS": "1",
             # Every component signs and checks the same tokens; each would invent its own otherwise.
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+            # Airflow 3.0 puts an empty list in the `iss` claim when no issuer is configured, which
+            # PyJWT 2.15 refuses to encode ("Issuer (iss) must be a string"): no token, no login, no task.
+            "AIRFLOW__API_AUTH__JWT_ISSUER": "hopsjobs-real-airflow-tests",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.log_folder),
             # Log servers are skipped (--skip-serve-logs); free ports keep parallel sessions apart anyway.
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
