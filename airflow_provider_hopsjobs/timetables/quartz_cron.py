@@ -34,10 +34,10 @@ Quartz rules followed, and the few places where this reading is deliberate:
 * Years run from 1970 to 2099 (cron-utils' Quartz bound); after that there is no fire time.
 
 Time zones: an expression is evaluated on the wall clock of the datetime you pass in, the way
-Airflow's cron timetables do. A wall time that a DST change skips fires at the same instant
-shifted forward by the gap (02:30 becomes 03:30), and an ambiguous wall time fires at its first
-occurrence; expressions that fire in every hour also fire in the repeated hour, so an hourly
-schedule keeps firing hourly through the change.
+Airflow's cron timetables do. A wall time that a DST change skips fires shifted forward by the
+gap (02:30 becomes 03:30); a wall time that a DST change repeats fires once, at its second
+occurrence (Airflow's choice); expressions that fire in every hour fire in both copies of the
+repeated hour, so an hourly schedule keeps firing hourly through the change.
 """
 
 from __future__ import annotations
@@ -653,11 +653,14 @@ class QuartzCron:
         second = wall.replace(tzinfo=tz, fold=1).utcoffset()
         assert first is not None and second is not None  # tz is a real zone: checked by the callers
         earliest = (wall - first).replace(tzinfo=_UTC)
-        if first == second or first < second or not self._every_hour:
-            # Unambiguous; or skipped by a DST gap (fold=0 uses the offset before the change, i.e. the
-            # wall time shifted forward by the gap); or ambiguous for a schedule that fires once.
+        if first <= second:
+            # Unambiguous, or skipped by a DST gap: fold=0 reads it with the offset from before the
+            # change, which is the wall time shifted forward by the gap.
             return (earliest,)
-        return (earliest, (wall - second).replace(tzinfo=_UTC))
+        # Repeated by a DST change: the second occurrence, as Airflow's make_aware picks (fold=1),
+        # and both when the schedule fires every hour.
+        latest = (wall - second).replace(tzinfo=_UTC)
+        return (earliest, latest) if self._every_hour else (latest,)
 
     @staticmethod
     def _shift_near(instant: datetime, tz: tzinfo) -> timedelta:

@@ -296,12 +296,13 @@ DST = [
         "2024-03-30T03:00:00",
         ["2024-03-31T03:00:00+02:00", "2024-04-01T03:00:00+02:00"],
     ),
-    # Amsterdam falls back 2024-10-27 03:00 -> 02:00: a daily 02:30 fires once, at its first occurrence
+    # Amsterdam falls back 2024-10-27 03:00 -> 02:00: a daily 02:30 fires once, at its second
+    # occurrence (the one Airflow's make_aware picks)
     (
         "0 30 2 * * ?",
         "Europe/Amsterdam",
         "2024-10-26T03:00:00",
-        ["2024-10-27T02:30:00+02:00", "2024-10-28T02:30:00+01:00"],
+        ["2024-10-27T02:30:00+01:00", "2024-10-28T02:30:00+01:00"],
     ),
     # an hourly schedule fires in both copies of the repeated hour, and once through the gap
     (
@@ -345,7 +346,13 @@ DST = [
         "0 30 1 * * ?",
         "America/New_York",
         "2024-11-02T03:00:00",
-        ["2024-11-03T01:30:00-04:00", "2024-11-04T01:30:00-05:00"],
+        ["2024-11-03T01:30:00-05:00", "2024-11-04T01:30:00-05:00"],
+    ),
+    (
+        "0 0,30 1 * * ?",
+        "America/New_York",
+        "2024-11-03T00:59:00",
+        ["2024-11-03T01:00:00-05:00", "2024-11-03T01:30:00-05:00", "2024-11-04T01:00:00-05:00"],
     ),
 ]
 
@@ -359,8 +366,8 @@ def test_start_inside_the_repeated_hour():
     ny = ZoneInfo("America/New_York")
     second_0110 = datetime(2024, 11, 3, 1, 10, tzinfo=ny, fold=1)  # 01:10 EST, after the change
     assert second_0110.utcoffset() == timedelta(hours=-5)
-    daily = QuartzCron.parse("0 30 1 * * ?").next_fire(second_0110)
-    assert daily is not None and daily.isoformat() == "2024-11-04T01:30:00-05:00"
+    daily = QuartzCron.parse("0 5 1 * * ?").next_fire(second_0110)
+    assert daily is not None and daily.isoformat() == "2024-11-04T01:05:00-05:00"
     hourly = QuartzCron.parse("0 30 * * * ?").next_fire(second_0110)
     assert hourly is not None and hourly.isoformat() == "2024-11-03T01:30:00-05:00"
 

@@ -137,11 +137,12 @@ class Reference:
 def ref_instants(wall: datetime, tz: ZoneInfo, every_hour: bool) -> list[datetime]:
     first = wall.replace(tzinfo=tz)
     second = wall.replace(tzinfo=tz, fold=1)
-    result = [first.astimezone(UTC)]
     ambiguous = first.utcoffset() != second.utcoffset() and first.astimezone(UTC) < second.astimezone(UTC)
-    if every_hour and ambiguous:
-        result.append(second.astimezone(UTC))
-    return result
+    if not ambiguous:
+        return [first.astimezone(UTC)]
+    if every_hour:
+        return [first.astimezone(UTC), second.astimezone(UTC)]
+    return [second.astimezone(UTC)]
 
 
 # ----------------------------------------------------------------------------- strategies
