@@ -12,6 +12,9 @@ Every route except ``GET /_emulator/health`` needs the emulator's API key with t
 * ``POST /_emulator/projects`` ``{"name": "other"}``: another project.
 * ``GET|POST /_emulator/clock`` ``{"advance": seconds}``: read or move the emulator clock.
 * ``POST /_emulator/scheduler/tick``: run one pass of the v2 schedule loop now.
+* ``GET /_emulator/executions/{id}/history``: the state transitions this process saw.
+* ``GET|PATCH /_emulator/timing``: read or change the lifecycle delays (seconds), e.g.
+  ``{"log_delay": 2}`` to keep logs "not yet aggregated" long enough to look at.
 """
 
 from __future__ import annotations
@@ -128,6 +131,47 @@ async def scheduler_tick(request: Request) -> Response:
     return JSONResponse({"fired": fired})
 
 
+async def history(request: Request) -> Response:
+    rt = _admin(request)
+    eid = int(request.path_params["execution_id"])
+    if rt.store.get_execution(eid) is None:
+        raise errors.ApiError(404, errors.EXECUTION_NOT_FOUND, f"id: {eid}")
+    transitions = [{"state": s, "finalStatus": f, "atMs": at} for s, f, at in rt.engine.history.get(eid, [])]
+    return JSONResponse({"transitions": transitions})
+
+
+TIMING_FIELDS = (
+    "init_delay",
+    "yarn_state_delay",
+    "aggregating_delay",
+    "log_delay",
+    "simulated_duration",
+    "schedule_tick",
+    "kill_grace",
+)
+
+
+def _timing(rt: Runtime) -> dict[str, float]:
+    return {name: float(getattr(rt.settings, name)) for name in TIMING_FIELDS}
+
+
+async def get_timing(request: Request) -> Response:
+    return JSONResponse(_timing(_admin(request)))
+
+
+async def patch_timing(request: Request) -> Response:
+    rt = _admin(request)
+    body = await read_json(request)
+    if not isinstance(body, dict) or not set(body) <= set(TIMING_FIELDS):
+        raise _bad(f"expected an object with keys from {list(TIMING_FIELDS)}")
+    for name, value in body.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise _bad(f"{name} must be a non-negative number of seconds")
+    for name, value in body.items():
+        setattr(rt.settings, name, float(value))
+    return JSONResponse(_timing(rt))
+
+
 def routes() -> list[Route]:
     a = ADMIN_PREFIX
     return [
@@ -142,4 +186,7 @@ def routes() -> list[Route]:
         Route(f"{a}/clock", get_clock, methods=["GET"]),
         Route(f"{a}/clock", move_clock, methods=["POST"]),
         Route(f"{a}/scheduler/tick", scheduler_tick, methods=["POST"]),
+        Route(f"{a}/executions/{{execution_id:int}}/history", history, methods=["GET"]),
+        Route(f"{a}/timing", get_timing, methods=["GET"]),
+        Route(f"{a}/timing", patch_timing, methods=["PATCH"]),
     ]

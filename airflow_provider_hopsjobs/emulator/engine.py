@@ -143,6 +143,8 @@ class Engine:
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._stops: dict[int, asyncio.Event] = {}
         self._background: set[asyncio.Task[None]] = set()
+        #: State transitions seen by this process, per execution: (state, finalStatus, epoch ms).
+        self.history: dict[int, list[tuple[str, str, int]]] = {}
         self._runs_root = rt.settings.data_dir / "runs"
 
     # -- public API -----------------------------------------------------------------------
@@ -160,6 +162,7 @@ class Engine:
         )
         self.rt.executions_started[str(job["name"])] += 1
         eid = int(execution["id"])
+        self.history[eid] = [("INITIALIZING", "UNDEFINED", int(execution["submitted_ms"]))]
         self._stops[eid] = asyncio.Event()
         task = asyncio.get_running_loop().create_task(self._run(eid), name=f"execution-{eid}")
         self._tasks[eid] = task
@@ -231,7 +234,12 @@ class Engine:
         self._procs.pop(eid, None)
 
     def _update(self, eid: int, **fields: Any) -> dict[str, Any] | None:
-        return self.rt.store.update_execution(eid, **fields)
+        row = self.rt.store.update_execution(eid, **fields)
+        if row is not None and "state" in fields:
+            self.history.setdefault(eid, []).append(
+                (row["state"], row["final_status"], self.rt.clock.now_ms())
+            )
+        return row
 
     async def _sleep_or_stop(self, seconds: float | None, eid: int) -> bool:
         """Wait; True when a stop arrived meanwhile. ``None`` waits for the stop only."""

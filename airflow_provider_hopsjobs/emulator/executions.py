@@ -92,9 +92,21 @@ def _matches(execution: Row, flt: queries.Filter) -> bool:  # noqa: PLR0911
     return True
 
 
+def _check_filters(filters: list[queries.Filter]) -> None:
+    """Read every filter value up front, so a bad one fails even when no row is compared."""
+    for flt in filters:
+        if flt.key.startswith("STATE"):
+            queries.execution_state_values(flt.value)
+        elif flt.key.startswith("FINALSTATUS"):
+            queries.final_status_values(flt.value)
+        elif flt.key.startswith("SUBMISSIONTIME"):
+            queries.date_value(flt.value)
+
+
 def execution_collection(
     rt: Runtime, ctx: RequestContext, job: Row, query: queries.ListQuery, expand_user: bool
 ) -> dict[str, Any]:
+    _check_filters(query.filters)
     executions = [
         e for e in rt.store.list_executions(int(job["id"])) if all(_matches(e, f) for f in query.filters)
     ]

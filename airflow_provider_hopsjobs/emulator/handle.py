@@ -232,6 +232,20 @@ class EmulatorHandle:
         fired: list[dict[str, Any]] = self.admin("POST", "scheduler/tick")["fired"]
         return fired
 
+    def execution_history(self, execution_id: int) -> list[tuple[str, str]]:
+        """(state, finalStatus) transitions of an execution, as this emulator process saw them."""
+        transitions = self.admin("GET", f"executions/{int(execution_id)}/history")["transitions"]
+        return [(t["state"], t["finalStatus"]) for t in transitions]
+
+    def set_timing(self, **delays: float) -> dict[str, float]:
+        """Change lifecycle delays (``log_delay=2`` ...); returns all delays as they now are."""
+        result: dict[str, float] = self.admin("PATCH", "timing", delays)
+        return result
+
+    def timing(self) -> dict[str, float]:
+        result: dict[str, float] = self.admin("GET", "timing")
+        return result
+
     def create_api_key(self, scopes: Sequence[str]) -> str:
         """A new key limited to ``scopes`` (e.g. to provoke 403/320004)."""
         return str(self.admin("POST", "api-keys", {"scopes": list(scopes)})["apiKey"])

@@ -167,6 +167,8 @@ async def list_jobs(request: Request) -> Response:
     expansions = queries.parse_expand(
         request.query_params.getlist("expand"), frozenset({"creator", "executions", "alerts"})
     )
+    for flt in query.filters:
+        _job_matches({"created_ms": 0, "name": "", "job_type": None}, flt, {"state": ""}, {})
     jobs = rt.store.list_jobs(ctx.project_id)
     latest = rt.store.latest_executions(int(j["id"]) for j in jobs)
     users = {int(j["creator_id"]): rt.store.get_user(int(j["creator_id"])) or {} for j in jobs}

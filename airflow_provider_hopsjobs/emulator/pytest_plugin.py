@@ -10,8 +10,9 @@ Registered automatically (entry point ``pytest11``) when the provider is install
   ``executions_started(job_name=None)``, ``reset_counters()``, ``advance_clock(seconds)``,
   ``tick_scheduler()`` and ``stop()``/``start()`` (a restart keeps port and state).
 * ``hopsworks_conn`` (function): sets ``AIRFLOW_CONN_HOPSWORKS_DEFAULT`` to the emulator's
-  connection for the test, clears fault rules before and after it, restarts the emulator
-  if an earlier test left it stopped, and yields the same handle.
+  connection for the test, clears fault rules before and after it and puts back the
+  lifecycle delays a test changed (``set_timing``), restarts the emulator if an earlier
+  test left it stopped, and yields the same handle.
 
 Testing your own DAG::
 
@@ -53,7 +54,10 @@ def hopsworks_conn(
     if not hopsworks_emulator.running:
         hopsworks_emulator.start()
     hopsworks_emulator.clear_faults()
+    timing = hopsworks_emulator.timing()
     monkeypatch.setenv(CONN_ENV, hopsworks_emulator.connection_json())
     yield hopsworks_emulator
     if hopsworks_emulator.running:
         hopsworks_emulator.clear_faults()
+        if hopsworks_emulator.timing() != timing:
+            hopsworks_emulator.set_timing(**timing)

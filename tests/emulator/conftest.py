@@ -108,7 +108,8 @@ class Api:
         while time.monotonic() < deadline:
             seen = self.execution(name, execution_id)
             done = seen["state"] in TERMINAL
-            if done and (not logs or "stdoutPath" in seen or seen["state"] == "INITIALIZATION_FAILED"):
+            # Executions that never got an application (failed to start) never get logs either.
+            if done and (not logs or "stdoutPath" in seen or "appId" not in seen):
                 return seen
             time.sleep(0.05)
         raise AssertionError(f"execution {execution_id} of {name} did not finish: {seen}")
