@@ -51,8 +51,6 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Final
 
-from croniter import CroniterError, croniter
-
 __all__ = ["QUARTZ_ALIASES", "QuartzCron", "QuartzCronError"]
 
 #: Shorthands the Hopsworks CLI accepts, translated to Quartz as it does.
@@ -250,6 +248,8 @@ class _Parser:
 
 def _expand_with_croniter(specs: list[list[str]]) -> list[frozenset[int]]:
     """Expand one plain list per field with croniter; an empty list stands for 'no plain tokens'."""
+    from croniter import croniter  # deferred: only parsing needs it, and it costs ~50 ms to import
+
     expression = " ".join(",".join(parts) if parts else "*" for parts in specs)
     expanded, _ = croniter.expand(expression, second_at_beginning=True)
     result: list[frozenset[int]] = []
@@ -367,7 +367,7 @@ class QuartzCron:
 
         try:
             expanded = _expand_with_croniter(croniter_specs)
-        except CroniterError as exc:  # pragma: no cover - tokens are validated before croniter sees them
+        except ValueError as exc:  # pragma: no cover - tokens are validated before croniter sees them
             raise parser.error(f"croniter rejected the expression: {exc}") from exc
         sets = [expanded[i] | own_sets[i] for i in range(7)]
         if day_rules.by_day_of_month:
