@@ -347,7 +347,7 @@ class AirflowProcesses:
         return response
 
     @staticmethod
-    def _run_path(dag_id: str, run_id: str) -> str:
+    def run_path(dag_id: str, run_id: str) -> str:
         return f"dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
 
     def wait_for_dag(self, dag_id: str, timeout: float = 60.0) -> dict[str, Any]:
@@ -375,7 +375,7 @@ class AirflowProcesses:
         return str(response.json()["dag_run_id"])
 
     def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        return dict(self.api("GET", self._run_path(dag_id, run_id)).json())
+        return dict(self.api("GET", self.run_path(dag_id, run_id)).json())
 
     def wait_for_dag_run(
         self, dag_id: str, run_id: str, timeout: float = 120.0, states: Iterable[str] = TERMINAL_RUN_STATES
@@ -395,11 +395,11 @@ class AirflowProcesses:
         )
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        response = self.api("GET", f"{self._run_path(dag_id, run_id)}/taskInstances")
+        response = self.api("GET", f"{self.run_path(dag_id, run_id)}/taskInstances")
         return list(response.json()["task_instances"])
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
-        path = f"{self._run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+        path = f"{self.run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
         return dict(self.api("GET", path).json())
 
     def _states_for_message(self, dag_id: str, run_id: str) -> dict[str, Any]:
@@ -427,7 +427,7 @@ class AirflowProcesses:
 
     def set_task_state(self, dag_id: str, run_id: str, task_id: str, new_state: str) -> dict[str, Any]:
         """What "Mark failed/success" in the UI does: PATCH the task instance's state."""
-        path = f"{self._run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+        path = f"{self.run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
         return dict(self.api("PATCH", path, json={"new_state": new_state}).json())
 
     # ------------------------------------------------------------------ logs

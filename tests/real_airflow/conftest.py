@@ -1,4 +1,8 @@
-"""One set of real Airflow components per test session (start-up costs about 20 s)."""
+"""One set of real Airflow components per test session (start-up costs about 20 s).
+
+The components get the session emulator as ``hopsworks_default`` and a dags folder holding the
+repository's example DAGs plus this directory's test DAGs.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,25 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+
 from .airflow_processes import AirflowProcesses, copy_dags, port_is_free
 
 HERE = Path(__file__).resolve().parent
+EXAMPLE_DAGS = HERE.parent.parent / "example_dags"
 
 
 @pytest.fixture(scope="session")
-def airflow_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowProcesses]:
+def airflow_processes(
+    tmp_path_factory: pytest.TempPathFactory, hopsworks_emulator: EmulatorHandle
+) -> Iterator[AirflowProcesses]:
     home = tmp_path_factory.mktemp("real-airflow-home")
-    dags = copy_dags([HERE / "dags"], home / "dags")
-    airflow = AirflowProcesses(home=home, dags_folder=dags)
+    dags = copy_dags([EXAMPLE_DAGS, HERE / "dags"], home / "dags")
+    airflow = AirflowProcesses(
+        home=home,
+        dags_folder=dags,
+        extra_env={"AIRFLOW_CONN_HOPSWORKS_DEFAULT": hopsworks_emulator.connection_json()},
+    )
     airflow.start()
     try:
         yield airflow

@@ -1,0 +1,79 @@
+"""The provider under a real scheduler, triggerer, dag-processor and api-server, against the emulator.
+
+``dag.test()`` runs triggers in-line; these tests prove the deferrable path where it really runs:
+in the triggerer process, across a triggerer restart, and when a user kills the task from the UI/API.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+
+from .airflow_processes import AirflowProcesses, poll
+
+pytestmark = pytest.mark.real_airflow
+
+JOB_DAG = "real_airflow_hopsworks_job"
+
+
+def _execution_id(airflow: AirflowProcesses, dag_id: str, run_id: str, task_id: str) -> int:
+    """The execution the run operator pushed to XCom before it deferred."""
+    path = f"{airflow.run_path(dag_id, run_id)}/taskInstances/{task_id}/xcomEntries/execution_id"
+    return int(airflow.api("GET", path).json()["value"])
+
+
+def _wait_for_execution_state(
+    hook: HopsworksHook, job_name: str, execution_id: int, states: set[str], timeout: float
+) -> str:
+    def probe() -> str | None:
+        state = str(hook.get_execution(job_name, execution_id)["state"])
+        return state if state in states else None
+
+    return poll(f"execution {execution_id} of {job_name} to reach {sorted(states)}", probe, timeout)
+
+
+def test_marking_a_deferred_run_failed_kills_the_execution(
+    airflow_processes: AirflowProcesses, hopsworks_conn: EmulatorHandle
+) -> None:
+    airflow, job_name = airflow_processes, "rt_mark_failed"
+    airflow.wait_for_dag(JOB_DAG)
+    run_id = airflow.trigger_dag(JOB_DAG, {"job_name": job_name, "seconds": 300})
+    airflow.wait_for_task_state(JOB_DAG, run_id, "run_job", {"deferred"}, timeout=90)
+    airflow.wait_for_trigger_log(JOB_DAG, run_id, "run_job")
+    execution_id = _execution_id(airflow, JOB_DAG, run_id, "run_job")
+    hook = HopsworksHook()
+    assert hook.get_execution(job_name, execution_id)["state"] == "RUNNING"
+
+    airflow.set_task_state(JOB_DAG, run_id, "run_job", "failed")
+
+    assert _wait_for_execution_state(hook, job_name, execution_id, {"KILLED", "FINISHED", "FAILED"}, 60) == (
+        "KILLED"
+    )
+    assert airflow.wait_for_dag_run(JOB_DAG, run_id, timeout=30) == "failed"
+    assert hopsworks_conn.executions_started(job_name) == 1
+
+
+def test_a_deferred_run_survives_a_triggerer_restart(
+    airflow_processes: AirflowProcesses, hopsworks_conn: EmulatorHandle
+) -> None:
+    airflow, job_name = airflow_processes, "rt_triggerer_restart"
+    airflow.wait_for_dag(JOB_DAG)
+    run_id = airflow.trigger_dag(JOB_DAG, {"job_name": job_name, "seconds": 20})
+    airflow.wait_for_task_state(JOB_DAG, run_id, "run_job", {"deferred"}, timeout=90)
+    airflow.wait_for_trigger_log(JOB_DAG, run_id, "run_job")
+    execution_id = _execution_id(airflow, JOB_DAG, run_id, "run_job")
+
+    airflow.restart_component("triggerer")
+    hook = HopsworksHook()
+    # The old triggerer's cancellation must not have stopped the job.
+    assert hook.get_execution(job_name, execution_id)["state"] == "RUNNING"
+
+    assert airflow.wait_for_dag_run(JOB_DAG, run_id, timeout=120) == "success"
+    assert hopsworks_conn.executions_started(job_name) == 1
+    assert hook.get_execution(job_name, execution_id)["finalStatus"] == "SUCCEEDED"
+    trigger_logs = airflow.trigger_logs(JOB_DAG, run_id, "run_job")
+    assert len(trigger_logs) == 2, f"expected one trigger log per triggerer, got {sorted(trigger_logs)}"
+    task_log = airflow.task_logs(JOB_DAG, run_id, "run_job")["attempt=1.log"]
+    assert "sleeper: done" in task_log
