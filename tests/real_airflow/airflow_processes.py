@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -369,8 +370,11 @@ class AirflowProcesses:
 
         return poll(f"DAG {dag_id} to be parsed", probe, timeout, on_timeout=self.tail_logs())
 
-    def trigger_dag(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
-        body = {"logical_date": None, "conf": dict(conf or {})}
+    def trigger_dag(
+        self, dag_id: str, conf: Mapping[str, Any] | None = None, logical_date: datetime | None = None
+    ) -> str:
+        """Create a manual run; give ``logical_date`` (as the UI's trigger form does) for ``{{ ds }}``."""
+        body = {"logical_date": logical_date.isoformat() if logical_date else None, "conf": dict(conf or {})}
         response = self.api("POST", f"dags/{quote(dag_id, safe='')}/dagRuns", json=body)
         return str(response.json()["dag_run_id"])
 

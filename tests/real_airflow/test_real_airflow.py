@@ -6,6 +6,8 @@ in the triggerer process, across a triggerer restart, and when a user kills the 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
@@ -16,6 +18,8 @@ from .airflow_processes import AirflowProcesses, poll
 pytestmark = pytest.mark.real_airflow
 
 JOB_DAG = "real_airflow_hopsworks_job"
+PIPELINE_DAG = "example_hopsworks_pipeline"
+PIPELINE_JOBS = ("example_features", "example_training", "example_evaluation")
 
 
 def _execution_id(airflow: AirflowProcesses, dag_id: str, run_id: str, task_id: str) -> int:
@@ -32,6 +36,30 @@ def _wait_for_execution_state(
         return state if state in states else None
 
     return poll(f"execution {execution_id} of {job_name} to reach {sorted(states)}", probe, timeout)
+
+
+def test_example_pipeline_succeeds_through_the_real_triggerer(
+    airflow_processes: AirflowProcesses, hopsworks_conn: EmulatorHandle
+) -> None:
+    airflow = airflow_processes
+    airflow.wait_for_dag(PIPELINE_DAG)
+    started_before = {job: hopsworks_conn.executions_started(job) for job in PIPELINE_JOBS}
+
+    run_id = airflow.trigger_dag(PIPELINE_DAG, logical_date=datetime.now(timezone.utc))
+
+    assert airflow.wait_for_dag_run(PIPELINE_DAG, run_id, timeout=180) == "success"
+    states = {
+        ti["task_id"]: (ti["state"], ti["try_number"]) for ti in airflow.task_instances(PIPELINE_DAG, run_id)
+    }
+    assert set(states.values()) == {("success", 1)}, states
+    for job in PIPELINE_JOBS:
+        assert hopsworks_conn.executions_started(job) == started_before[job] + 1, job
+    # The deferred training run waited in the triggerer process, not in-line.
+    training_id = _execution_id(airflow, PIPELINE_DAG, run_id, "train_model")
+    trigger_logs = "\n".join(airflow.trigger_logs(PIPELINE_DAG, run_id, "train_model").values())
+    assert f"execution {training_id}" in trigger_logs
+    # ...and its stdout reached the task log on the worker afterwards.
+    assert "MODEL_TRAINED" in airflow.task_logs(PIPELINE_DAG, run_id, "train_model")["attempt=1.log"]
 
 
 def test_marking_a_deferred_run_failed_kills_the_execution(
