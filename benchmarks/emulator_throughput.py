@@ -99,6 +99,15 @@ async def hammer(url: str, api_key: str, seconds: float, concurrency: int) -> tu
     return count, latencies
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux ``/proc``), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pin(pid: int, cpu: int) -> bool:
     if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
         return False
@@ -124,7 +133,9 @@ def main() -> None:
         assert handle._proc is not None
         pinned = pin(handle._proc.pid, 0) and pin(0, 1)
         asyncio.run(hammer(url, handle.api_key, 1.0, args.concurrency))  # warm-up
+        cpu_before = cpu_seconds(handle._proc.pid)
         count, latencies = asyncio.run(hammer(url, handle.api_key, args.seconds, args.concurrency))
+        cpu_after = cpu_seconds(handle._proc.pid)
         latencies.sort()
         p50 = latencies[len(latencies) // 2] * 1000
         p99 = latencies[int(len(latencies) * 0.99)] * 1000
@@ -133,6 +144,12 @@ def main() -> None:
             f"({'emulator pinned to one CPU' if pinned else 'not pinned'}, concurrency {args.concurrency}), "
             f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
         )
+        if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
+            per_request = (cpu_after - cpu_before) / count
+            print(
+                f"emulator CPU per status GET: {per_request * 1e6:.0f} us "
+                f"(= {1 / per_request:.0f} requests/s for one otherwise idle core)"
+            )
 
 
 if __name__ == "__main__":

@@ -242,8 +242,19 @@ class FaultMiddleware:
         self.routes = routes
         #: Set by the server: finds uvicorn's protocol object for a client address.
         self.connection_lookup: ConnectionLookup | None = None
+        self._templates: dict[tuple[str, str], str] = {}
 
     def template_of(self, scope: Scope) -> str:
+        key = (scope["method"], scope["path"])
+        template = self._templates.get(key)
+        if template is None:
+            template = self._match_template(scope)
+            if len(self._templates) >= 4096:  # pollers repeat a few paths; keep the memo bounded
+                self._templates.clear()
+            self._templates[key] = template
+        return template
+
+    def _match_template(self, scope: Scope) -> str:
         partial: str | None = None
         for route in self.routes:
             match, _ = route.matches(scope)

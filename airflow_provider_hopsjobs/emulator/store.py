@@ -76,6 +76,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._users: dict[int, Row] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -133,7 +134,13 @@ class Store:
         return user
 
     def get_user(self, user_id: int) -> Row | None:
-        return self._one("SELECT * FROM users WHERE id = ?", (user_id,))
+        # Users never change once created, so they are cached (status polls read them twice).
+        cached = self._users.get(user_id)
+        if cached is None:
+            cached = self._one("SELECT * FROM users WHERE id = ?", (user_id,))
+            if cached is not None:
+                self._users[user_id] = cached
+        return dict(cached) if cached is not None else None
 
     def put_api_key(self, prefix: str, secret: str, scopes: Iterable[str], user_id: int) -> None:
         with self.transaction() as db:
