@@ -338,3 +338,15 @@ def test_s3_1_parallel_executions_of_one_job(api: Api, job_name: str) -> None:
     assert running_at_once >= 2
     for execution in started:
         assert api.wait(job_name, execution["id"])["finalStatus"] == "SUCCEEDED"
+
+
+def test_s2_3_sdk_style_app_path_with_a_double_slash_runs(api: Api, job_name: str) -> None:
+    """§2.3: the SDK turns ``/Resources/x.py`` into ``hdfs:///Projects/p//Resources/x.py``, which works."""
+    api.python_job(job_name, "print('double slash ok')\n")
+    config = {
+        "type": "pythonJobConfiguration",
+        "appPath": f"hdfs:///Projects/demo//Resources/jobs/{job_name}/{job_name}.py",
+    }
+    assert api.put(f"jobs/{job_name}", json=config).status_code == 200
+    done = api.wait(job_name, api.start(job_name)["id"])
+    assert (done["state"], done["finalStatus"]) == ("FINISHED", "SUCCEEDED")

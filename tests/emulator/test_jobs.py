@@ -263,3 +263,51 @@ def test_s2_5_project_saved_default_configurations(api: Api) -> None:
     assert api.delete("jobconfig/DOCKER").status_code == 204
     assert api.get("jobconfig/DOCKER").status_code == 404
     assert "imagePath" not in api.get("jobs/docker/configuration").json()
+
+
+@pytest.mark.parametrize(
+    ("config", "job_type"),
+    [
+        ({"type": "pythonJobConfiguration", "appPath": "Resources/a.py"}, "PYTHON"),
+        (
+            {
+                "type": "sparkJobConfiguration",
+                "appPath": "hdfs:///Projects/demo/Resources/a.py",
+                "mainClass": PYSPARK_MAIN,
+            },
+            "PYSPARK",
+        ),
+        (
+            {
+                "type": "sparkJobConfiguration",
+                "appPath": "hdfs:///Projects/demo/Resources/a.jar",
+                "mainClass": "a.Main",
+            },
+            "SPARK",
+        ),
+        ({"type": "rayJobConfiguration", "appPath": "Resources/a.py", "workerMinInstances": 1}, "RAY"),
+        ({"type": "dockerJobConfiguration", "imagePath": "busybox", "command": ["true"]}, "DOCKER"),
+    ],
+)
+def test_seed_9_config_type_discriminators(
+    api: Api, job_name: str, config: dict[str, Any], job_type: str
+) -> None:
+    """Seed §9 / §2.4: ``config.type`` per job type; PYSPARK and SPARK share sparkJobConfiguration."""
+    body = api.put(f"jobs/{job_name}", json=config).json()
+    assert (body["jobType"], body["config"]["type"]) == (job_type, config["type"])
+
+
+def test_seed_11_ray_default_config_field_names(api: Api) -> None:
+    """Seed §11: the Ray default config says workerMinInstances/workerMaxInstances, not min/maxWorkers."""
+    ray = api.get("jobs/ray/configuration").json()
+    assert ray["type"] == "rayJobConfiguration"
+    assert ray["jobType"] == "RAY"
+    assert {
+        "driverCores",
+        "driverMemory",
+        "workerMinInstances",
+        "workerMaxInstances",
+        "workerCores",
+        "workerMemory",
+    } <= set(ray)
+    assert not {"minWorkers", "maxWorkers"} & set(ray)
