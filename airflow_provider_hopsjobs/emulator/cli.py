@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0911
     from airflow_provider_hopsjobs.emulator.faults import FaultRuleError, parse_rule_text
     from airflow_provider_hopsjobs.emulator.settings import Settings
 
-    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    # Read once and dropped, so the key is not inherited by anything the emulator starts.
+    api_key = args.api_key or os.environ.pop(API_KEY_ENV, None) or None
     if api_key is not None:
         try:
             split_key(api_key)

@@ -4,7 +4,7 @@
 by the emulator's own interpreter (``python -u <app> <args>``) with the arguments split
 like a shell would (``shlex.split``), in a fresh working directory
 ``<data_dir>/runs/<execution id>/cwd``, in their own process group. The environment is
-the emulator's, minus Airflow connection variables, plus ``HOPSWORKS_PROJECT_NAME``,
+the emulator's, minus Airflow connection variables and API keys, plus ``HOPSWORKS_PROJECT_NAME``,
 ``HOPSWORKS_PROJECT_ID``, ``HOPSWORKS_JOB_NAME``, ``HOPSWORKS_JOB_TYPE``,
 ``HOPSWORKS_EXECUTION_ID``, ``HOPSWORKS_PROJECT_DIR`` (the project's local directory)
 and any ``envVars`` given when the execution was started.
@@ -77,7 +77,8 @@ RESTART_NOTE = (
     "it was marked FAILED when the emulator started again.\n"
 )
 _FILLER_LINE = b"emulator filler output: 0123456789abcdefghijklmnopqrstuvwxyz\n"
-_SCRUBBED_ENV_PREFIXES = ("AIRFLOW_CONN_", "HOPSWORKS_API_KEY")
+#: Never handed to job processes: they could print them.
+_SCRUBBED_ENV_PREFIXES = ("AIRFLOW_CONN_", "HOPSWORKS_API_KEY", "HOPSJOBS_EMULATOR_API_KEY")
 
 
 @dataclass

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_hopsjobs.emulator.states import TERMINAL_STATES
+
 Row = dict[str, Any]
 
 _SCHEMA = """
@@ -280,8 +282,6 @@ class Store:
         return {k: v for k, v in ((k, self._execution(v)) for k, v in latest.items()) if v is not None}
 
     def unfinished_executions(self) -> list[Row]:
-        from airflow_provider_hopsjobs.emulator.states import TERMINAL_STATES
-
         marks = ",".join("?" for _ in TERMINAL_STATES)
         rows = self._all(
             f"SELECT * FROM executions WHERE state NOT IN ({marks}) ORDER BY id",  # noqa: S608

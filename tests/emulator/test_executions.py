@@ -350,3 +350,18 @@ def test_s2_3_sdk_style_app_path_with_a_double_slash_runs(api: Api, job_name: st
     assert api.put(f"jobs/{job_name}", json=config).status_code == 200
     done = api.wait(job_name, api.start(job_name)["id"])
     assert (done["state"], done["finalStatus"]) == ("FINISHED", "SUCCEEDED")
+
+
+def test_jobs_see_their_context_but_never_the_api_key(api: Api, job_name: str) -> None:
+    """Jobs get HOPSWORKS_* context variables; no variable of theirs holds the emulator's API key."""
+    script = (
+        "import os\n"
+        "print(os.environ['HOPSWORKS_JOB_NAME'], os.environ['HOPSWORKS_EXECUTION_ID'])\n"
+        "print('\\n'.join(f'{k}={v}' for k, v in os.environ.items()))\n"
+    )
+    api.python_job(job_name, script)
+    done = api.wait(job_name, api.start(job_name)["id"])
+    log = api.get(f"jobs/{job_name}/executions/{done['id']}/log/out").json()["log"]
+    assert log.splitlines()[0] == f"{job_name} {done['id']}"
+    secret = api.emulator.api_key.split(".", 1)[1]
+    assert secret not in log
