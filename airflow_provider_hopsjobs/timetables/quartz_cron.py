@@ -663,12 +663,22 @@ class QuartzCron:
         return (earliest, latest) if self._every_hour else (latest,)
 
     @staticmethod
-    def _shift_near(instant: datetime, tz: tzinfo) -> timedelta:
-        """How far a DST change around ``instant`` moves the wall clock (zero when there is none)."""
-        before = (instant - _DST_WINDOW).astimezone(tz).utcoffset()
-        after = (instant + _DST_WINDOW).astimezone(tz).utcoffset()
-        assert before is not None and after is not None
-        return abs(after - before)
+    def _offsets_near(instants: tuple[datetime, ...], tz: tzinfo) -> set[timedelta]:
+        """UTC offsets in force within a DST change's reach of ``instants``."""
+        offsets = set()
+        for instant in instants:
+            for shift in (-_DST_WINDOW, timedelta(0), _DST_WINDOW):
+                offset = (instant + shift).astimezone(tz).utcoffset()
+                assert offset is not None
+                offsets.add(offset)
+        return offsets
+
+    def _walls_between(self, low: datetime, high: datetime) -> Iterator[datetime]:
+        """Matching wall times strictly after naive ``low`` and strictly before naive ``high``."""
+        candidate = self.next_naive(low.replace(microsecond=0) + _ONE_SECOND)
+        while candidate is not None and candidate < high:
+            yield candidate
+            candidate = self.next_naive(candidate + _ONE_SECOND)
 
     def next_fire(self, after: datetime) -> datetime | None:
         """The first fire time strictly after ``after``, in the time zone of ``after``.
@@ -678,39 +688,44 @@ class QuartzCron:
         """
         tz, after_utc = _aware(after, "after")
         wall = after_utc.astimezone(tz).replace(tzinfo=None, fold=0)
-        start = wall.replace(microsecond=0) + _ONE_SECOND - self._shift_near(after_utc, tz)
+        # The first matching wall time after ``after``'s own gives a fire time ...
         best: datetime | None = None
-        candidate = self.next_naive(start)
-        while candidate is not None:
-            for instant in self._instants(candidate, tz):
-                if instant > after_utc and (best is None or instant < best):
-                    best = instant
-            # A later wall time can only fire earlier than ``best`` across a DST change near it.
-            if best is not None and candidate >= best.astimezone(tz).replace(tzinfo=None, fold=0) + (
-                self._shift_near(best, tz)
-            ):
-                break
+        candidate = self.next_naive(wall.replace(microsecond=0) + _ONE_SECOND)
+        while best is None and candidate is not None:
+            best = min((i for i in self._instants(candidate, tz) if i > after_utc), default=None)
             candidate = self.next_naive(candidate + _ONE_SECOND)
-        return None if best is None else best.astimezone(tz)
+        if best is None:
+            return None
+        # ... but across a DST change an earlier one can come from another wall time. Any instant in
+        # (after, best) read with offset o has its wall time in (after + o, best + o): search those.
+        offsets = self._offsets_near((after_utc, best), tz)
+        for offset in offsets if len(offsets) > 1 else ():  # one offset: wall order is time order
+            low = (after_utc + offset).replace(tzinfo=None)
+            for candidate in self._walls_between(low, (best + offset).replace(tzinfo=None)):
+                for instant in self._instants(candidate, tz):
+                    if after_utc < instant < best:
+                        best = instant
+        return best.astimezone(tz)
 
     def prev_fire(self, before: datetime) -> datetime | None:
         """The last fire time strictly before ``before``, in the time zone of ``before`` (None if none)."""
         tz, before_utc = _aware(before, "before")
         wall = before_utc.astimezone(tz).replace(tzinfo=None, fold=0)
-        end = wall.replace(microsecond=0) if wall.microsecond else wall - _ONE_SECOND
-        end += self._shift_near(before_utc, tz)
         best: datetime | None = None
-        candidate = self.prev_naive(end)
-        while candidate is not None:
-            for instant in self._instants(candidate, tz):
-                if instant < before_utc and (best is None or instant > best):
-                    best = instant
-            if best is not None and candidate <= best.astimezone(tz).replace(tzinfo=None, fold=0) - (
-                self._shift_near(best, tz)
-            ):
-                break
+        candidate = self.prev_naive(wall.replace(microsecond=0) if wall.microsecond else wall - _ONE_SECOND)
+        while best is None and candidate is not None:
+            best = max((i for i in self._instants(candidate, tz) if i < before_utc), default=None)
             candidate = self.prev_naive(candidate - _ONE_SECOND)
-        return None if best is None else best.astimezone(tz)
+        if best is None:
+            return None
+        offsets = self._offsets_near((best, before_utc), tz)
+        for offset in offsets if len(offsets) > 1 else ():
+            low = (best + offset).replace(tzinfo=None)
+            for candidate in self._walls_between(low, (before_utc + offset).replace(tzinfo=None)):
+                for instant in self._instants(candidate, tz):
+                    if best < instant < before_utc:
+                        best = instant
+        return best.astimezone(tz)
 
     def iter_fires(self, after: datetime, until: datetime | None = None) -> Iterator[datetime]:
         """Fire times strictly after ``after`` and, when ``until`` is given, not later than it."""

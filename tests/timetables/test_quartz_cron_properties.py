@@ -370,3 +370,54 @@ def test_agrees_with_croniter_on_shared_syntax(seconds, minutes, hours, by_dom, 
     expected = list(itertools.islice(reference.all_next(datetime), 15))
     actual = _take(QuartzCron.parse(quartz), after, 15)
     assert actual[: len(expected)] == expected
+
+
+# Dense schedules right at the changes: the wall-time search must not skip or repeat a second.
+TRANSITIONS = [
+    ("Europe/Amsterdam", datetime(2024, 3, 31, 2)),
+    ("Europe/Amsterdam", datetime(2024, 10, 27, 2)),
+    ("America/New_York", datetime(2024, 3, 10, 2)),
+    ("America/New_York", datetime(2024, 11, 3, 1)),
+    ("Australia/Lord_Howe", datetime(2024, 4, 7, 1, 30)),
+    ("Australia/Lord_Howe", datetime(2024, 10, 6, 2)),
+    ("Europe/Dublin", datetime(2024, 3, 31, 1)),
+    ("Europe/Dublin", datetime(2024, 10, 27, 1)),
+    ("America/Santiago", datetime(2024, 4, 6, 23)),
+    ("America/Santiago", datetime(2024, 9, 8, 0)),
+]
+dense_expressions = st.sampled_from(
+    [
+        ["*/20", "*", "*", "*", "*", "?"],
+        ["15", "*/7", "*", "?", "*", "*"],
+        ["*/10", "*", "1-3", "*", "*", "?"],
+        ["0", "0/5", "0-2,23", "*", "*", "?"],
+        ["0,30", "59", "*", "L,6-8,27", "*", "?"],
+        ["0", "*/30", "1", "*", "*", "?"],
+    ]
+)
+
+
+@PROPERTY_SETTINGS
+@given(dense_expressions, st.sampled_from(TRANSITIONS), st.integers(-3 * 3600, 3 * 3600), st.booleans())
+def test_dense_schedules_at_dst_changes(fields, transition, seconds, second_fold):
+    zone, change = transition
+    tz = ZoneInfo(zone)
+    moment = (change + timedelta(seconds=seconds)).replace(tzinfo=tz, fold=int(second_fold))
+    moment_utc = moment.astimezone(UTC)
+    cron = QuartzCron.parse(" ".join(fields))
+    ref = Reference(fields)
+    every_hour = len(ref.hours) == 24
+    first_day = change.date() - timedelta(days=1)
+    window_start = datetime.combine(first_day, datetime.min.time()).replace(tzinfo=tz).astimezone(UTC)
+    window_end = window_start + timedelta(days=3) - timedelta(hours=3)
+    instants = sorted({i for wall in ref.walls(first_day, 3) for i in ref_instants(wall, tz, every_hour)})
+    expected_next = [i for i in instants if moment_utc < i < window_end][:10]
+    actual_next = [a.astimezone(UTC) for a in _take(cron, moment, 10)]
+    assert [a for a in actual_next if a < window_end] == expected_next
+    window_floor = window_start + timedelta(hours=3)
+    expected_prev = [i for i in instants if window_floor < i < moment_utc][-1:]
+    previous = cron.prev_fire(moment)
+    if expected_prev:
+        assert previous is not None and previous.astimezone(UTC) == expected_prev[0]
+    else:
+        assert previous is None or previous.astimezone(UTC) <= window_floor
