@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -81,16 +81,24 @@ def session_members(session_id: int) -> list[tuple[int, str]]:
 
 
 def poll(
-    what: str, probe: Callable[[], _T | None], timeout: float, interval: float = 0.5, on_timeout: str = ""
+    what: str,
+    probe: Callable[[], _T | None],
+    timeout: float,
+    interval: float = 0.5,
+    on_timeout: str | Callable[[], str] = "",
 ) -> _T:
-    """Call ``probe`` until it returns something other than None; raise with ``what`` after ``timeout``."""
+    """Call ``probe`` until it returns something other than None; raise with ``what`` after ``timeout``.
+
+    ``on_timeout`` (or what it returns) is appended to the error: component logs, task states.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = probe()
         if result is not None:
             return result
         if time.monotonic() > deadline:
-            raise AirflowProcessError(f"timed out after {timeout:.0f} s waiting for {what}\n{on_timeout}")
+            details = on_timeout() if callable(on_timeout) else on_timeout
+            raise AirflowProcessError(f"timed out after {timeout:.0f} s waiting for {what}\n{details}")
         time.sleep(interval)
 
 
@@ -121,7 +129,8 @@ class AirflowProcesses:
     api_port: int = field(default_factory=free_port)
     components: dict[str, Component] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    stop_report: dict[str, str] = field(default_factory=dict)
+    #: How each stop went, in order ("triggerer: exited on SIGTERM in 1.2 s").
+    stop_report: list[str] = field(default_factory=list)
     _password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     _token: str | None = None
     _http: requests.Session = field(default_factory=requests.Session)
@@ -251,15 +260,17 @@ class AirflowProcesses:
         while pending and time.monotonic() - started < self.stop_grace_seconds:
             for name, component in list(pending.items()):
                 if component.process.poll() is not None and not session_members(component.session_id):
-                    self.stop_report[name] = f"exited on SIGTERM in {time.monotonic() - started:.1f} s"
+                    self.stop_report.append(
+                        f"{name}: exited on SIGTERM in {time.monotonic() - started:.1f} s"
+                    )
                     del pending[name]
             time.sleep(0.1)
         # Whatever ignored SIGTERM (the scheduler waiting on its workers, forked task runners) goes now.
         for name, component in pending.items():
             survivors = session_members(component.session_id)
-            self.stop_report[name] = (
-                f"SIGKILL after {self.stop_grace_seconds:.0f} s; ignored SIGTERM: "
-                + "; ".join(command[:80] for _, command in survivors)
+            self.stop_report.append(
+                f"{name}: SIGKILL after {self.stop_grace_seconds:.0f} s; ignored SIGTERM: "
+                + "; ".join(command[-60:] for _, command in survivors)
             )
             _signal_group(component.session_id, signal.SIGKILL)
             for pid, _ in survivors:
@@ -323,7 +334,7 @@ class AirflowProcesses:
             ]
             return health if all(status == "healthy" for status in statuses) else None
 
-        return poll("all components healthy", probe, timeout, on_timeout=self.tail_logs())
+        return poll("all components healthy", probe, timeout, on_timeout=self.tail_logs)
 
     # ------------------------------------------------------------------ REST API
 
@@ -338,12 +349,13 @@ class AirflowProcesses:
             self._token = str(response.json()["access_token"])
         return self._token
 
-    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def api(self, method: str, path: str, *, allow: Collection[int] = (), **kwargs: Any) -> requests.Response:
+        """Call ``/api/v2/<path>`` as admin; an error status raises unless listed in ``allow``."""
         headers = {"Authorization": f"Bearer {self.token()}"}
         response = self._http.request(
             method, f"{self.base_url}/api/v2/{path.lstrip('/')}", headers=headers, timeout=30, **kwargs
         )
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in allow:
             raise AirflowProcessError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
         return response
 
@@ -352,23 +364,18 @@ class AirflowProcesses:
         return f"dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
 
     def wait_for_dag(self, dag_id: str, timeout: float = 60.0) -> dict[str, Any]:
-        """Wait until the dag-processor has serialised ``dag_id``; an import error ends the wait early."""
+        """Wait until the dag-processor has serialised ``dag_id`` (a timeout lists the import errors)."""
 
         def probe() -> dict[str, Any] | None:
             self.check_alive()
-            response = self._http.get(
-                f"{self.base_url}/api/v2/dags/{quote(dag_id, safe='')}",
-                headers={"Authorization": f"Bearer {self.token()}"},
-                timeout=30,
-            )
-            if response.status_code == 200:
-                return dict(response.json())
-            errors = self.api("GET", "importErrors").json().get("import_errors", [])
-            if errors:
-                raise AirflowProcessError(f"import errors while waiting for {dag_id}: {errors}")
-            return None
+            response = self.api("GET", f"dags/{quote(dag_id, safe='')}", allow={404})
+            return dict(response.json()) if response.status_code == 200 else None
 
-        return poll(f"DAG {dag_id} to be parsed", probe, timeout, on_timeout=self.tail_logs())
+        def details() -> str:
+            errors = self.api("GET", "importErrors").json().get("import_errors", [])
+            return f"import errors: {errors}\n{self.tail_logs()}"
+
+        return poll(f"DAG {dag_id} to be parsed", probe, timeout, on_timeout=details)
 
     def trigger_dag(
         self, dag_id: str, conf: Mapping[str, Any] | None = None, logical_date: datetime | None = None
@@ -395,7 +402,9 @@ class AirflowProcesses:
             f"run {run_id} of {dag_id} to reach {sorted(wanted)}",
             probe,
             timeout,
-            on_timeout=f"task instances: {self._states_for_message(dag_id, run_id)}\n{self.tail_logs()}",
+            on_timeout=lambda: (
+                f"task instances: {self._states_for_message(dag_id, run_id)}\n{self.tail_logs()}"
+            ),
         )
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
@@ -419,14 +428,20 @@ class AirflowProcesses:
 
         def probe() -> str | None:
             self.check_alive()
-            state = self.task_instance(dag_id, run_id, task_id)["state"]
+            path = f"{self.run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+            response = self.api("GET", path, allow={404})
+            if response.status_code == 404:  # the scheduler has not created it yet
+                return None
+            state = response.json()["state"]
             return str(state) if state in wanted else None
 
         return poll(
             f"{dag_id}.{task_id} in {run_id} to reach {sorted(wanted)}",
             probe,
             timeout,
-            on_timeout=f"task instances: {self._states_for_message(dag_id, run_id)}\n{self.tail_logs()}",
+            on_timeout=lambda: (
+                f"task instances: {self._states_for_message(dag_id, run_id)}\n{self.tail_logs()}"
+            ),
         )
 
     def set_task_state(self, dag_id: str, run_id: str, task_id: str, new_state: str) -> dict[str, Any]:
@@ -466,7 +481,7 @@ class AirflowProcesses:
             f"{count} trigger log(s) of {dag_id}.{task_id} in {run_id}",
             probe,
             timeout,
-            on_timeout=self.tail_logs(),
+            on_timeout=self.tail_logs,
         )
 
 
