@@ -145,6 +145,11 @@ def apply_plan(entries: list[PlanEntry], hook: HopsworksHook, *, out_dir: Path, 
             continue
         path = out_dir / f"{entry.schedule.dag_id}.py"
         entry.dag_file = path
+        if not entry.schedule_enabled and path.exists():
+            # Switched off by an earlier run of this command (or already off then): the DAG
+            # that file holds is the one in charge, and rewriting it paused would stop it.
+            entry.status, entry.detail = "migrated", "DAG exists; Hopsworks schedule is off"
+            continue
         source = render_dag(entry.schedule)
         written = _write_if_changed(path, source)
         problem = check_dag_file(path, entry.schedule.dag_id)
@@ -179,10 +184,12 @@ def check_dag_file(path: Path, dag_id: str) -> str | None:
     """Import the file the way the DAG processor would; return a problem, or None if clean."""
     try:
         from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow 3.0-3.2
-        from airflow.models.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(path), include_examples=False)
+        bag = DagBag(dag_folder=str(path))  # 3.3 no longer loads example DAGs here
+    except ImportError:  # Airflow 3.0-3.2
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
+
+        bag = DagBag(dag_folder=str(path), include_examples=False)  # type: ignore[call-arg]
     if bag.import_errors:
         return "; ".join(str(err).strip().splitlines()[-1] for err in bag.import_errors.values())
     if dag_id not in bag.dags:

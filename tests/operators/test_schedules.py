@@ -1,0 +1,93 @@
+"""HopsworksScheduleJobOperator against the emulator: every action, and idempotence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.operators.schedules import HopsworksScheduleJobOperator
+from airflow_provider_hopsjobs.status import HopsworksConfigError
+
+JOB = "sched_op_job"
+
+
+def _writes(handle: EmulatorHandle) -> list[str]:
+    return sorted(
+        route
+        for route in handle.request_counts()
+        if route.startswith(("POST", "PUT", "DELETE")) and "schedule" in route
+    )
+
+
+def _op(action: str, **kwargs: object) -> HopsworksScheduleJobOperator:
+    return HopsworksScheduleJobOperator(task_id=f"schedule_{action}", job_name=JOB, action=action, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def job(hopsworks_conn: EmulatorHandle) -> HopsworksHook:
+    hook = HopsworksHook()
+    hook.create_or_update_job(JOB, "PYTHON", app_path="Resources/jobs/none.py")
+    if hook.get_schedule(JOB) is not None:
+        hook.delete_schedule(JOB)
+    return hook
+
+
+def test_upsert_enable_disable_delete_each_write_once(
+    job: HopsworksHook, hopsworks_conn: EmulatorHandle
+) -> None:
+    start = datetime(2026, 1, 1, 6, 0, 0, 123000, tzinfo=timezone.utc)
+    upsert = _op("upsert", cron_expression="0 0 6 ? * MON-FRI", schedule_start=start)
+
+    hopsworks_conn.reset_counters()
+    created = upsert.execute({})
+    assert created["changed"] is True
+    assert created["schedule"]["cronExpression"] == "0 0 6 ? * MON-FRI"
+    assert created["schedule"]["startDateTime"] == 1767247200000  # truncated to the second
+    assert _writes(hopsworks_conn) == ["POST /hopsworks-api/api/project/{id}/jobs/{name}/schedule/v2"]
+
+    hopsworks_conn.reset_counters()
+    assert upsert.execute({})["changed"] is False
+    assert _writes(hopsworks_conn) == []
+
+    changed = _op("upsert", cron_expression="0 30 7 ? * MON-FRI", schedule_start=start).execute({})
+    assert changed["changed"] is True and changed["schedule"]["id"] == created["schedule"]["id"]
+    assert job.get_schedule(JOB)["cronExpression"] == "0 30 7 ? * MON-FRI"  # type: ignore[index]
+
+    assert _op("disable").execute({})["changed"] is True
+    assert job.get_schedule(JOB)["enabled"] is False  # type: ignore[index]
+    hopsworks_conn.reset_counters()
+    assert _op("disable").execute({})["changed"] is False
+    assert _writes(hopsworks_conn) == []
+    assert _op("enable").execute({})["changed"] is True
+    assert job.get_schedule(JOB)["enabled"] is True  # type: ignore[index]
+
+    assert _op("delete").execute({})["changed"] is True
+    assert job.get_schedule(JOB) is None
+    assert _op("delete").execute({})["changed"] is False
+
+
+def test_toggling_a_missing_schedule_is_a_clear_error(job: HopsworksHook) -> None:
+    with pytest.raises(HopsworksConfigError, match="has no Hopsworks schedule to enable"):
+        _op("enable").execute({})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"action": "upsert"}, "needs a cron_expression"),
+        ({"action": "upsert", "cron_expression": "0 2 * * *"}, "6 or 7 fields"),
+        ({"action": "upsert", "cron_expression": "30 0 2 * * ?"}, "seconds"),
+        ({"action": "upsert", "cron_expression": "0 0 2 31 FEB-X ?"}, "month"),
+        ({"action": "pause"}, "Unknown schedule action"),
+    ],
+)
+def test_bad_input_fails_at_parse_time_without_a_request(
+    kwargs: dict[str, object], message: str, hopsworks_conn: EmulatorHandle
+) -> None:
+    hopsworks_conn.reset_counters()
+    with pytest.raises(HopsworksConfigError, match=message):
+        HopsworksScheduleJobOperator(task_id="bad", job_name=JOB, **kwargs)  # type: ignore[arg-type]
+    assert hopsworks_conn.request_counts() == {}
