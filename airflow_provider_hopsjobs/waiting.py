@@ -121,7 +121,6 @@ def monotonic_time() -> float:
     return time.monotonic()
 
 
-
 def deadline_after(timeout: timedelta | float | None, *, now: float | None = None) -> float | None:
     """Absolute deadline (epoch seconds) ``timeout`` from now; None means "no deadline"."""
     if timeout is None:

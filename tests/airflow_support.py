@@ -103,3 +103,41 @@ def execution(
 ) -> dict[str, Any]:
     """An ExecutionDTO as Hopsworks returns it."""
     return {"id": execution_id, "state": state, "finalStatus": final_status, **extra}
+
+
+# -- running an operator the way a worker and the triggerer would --------------------------------
+
+
+async def first_event(trigger: Any) -> Any:
+    """The first event a trigger yields (the triggerer keeps only that one for a task)."""
+    agen = trigger.run()
+    try:
+        return await agen.__anext__()
+    finally:
+        await agen.aclose()
+
+
+def run_operator(op: Any, context: dict[str, Any], *, max_deferrals: int = 5) -> Any:
+    """Execute ``op``; when it defers, rebuild its trigger from ``serialize()``, run it to its
+    event and resume the operator, as the triggerer and a worker would (no Airflow involved)."""
+    import asyncio
+    import importlib
+    import json
+
+    from airflow_provider_hopsjobs._compat import TaskDeferred
+
+    resume: tuple[Any, dict[str, Any]] | None = None
+    for _ in range(max_deferrals + 1):
+        try:
+            if resume is None:
+                return op.execute(context)
+            method, kwargs = resume
+            return method(context, **kwargs)
+        except TaskDeferred as deferred:
+            classpath, trigger_kwargs = deferred.trigger.serialize()
+            module, _, name = classpath.rpartition(".")
+            trigger_cls = getattr(importlib.import_module(module), name)
+            trigger = trigger_cls(**json.loads(json.dumps(trigger_kwargs)))
+            event = asyncio.run(first_event(trigger))
+            resume = (getattr(op, deferred.method_name), {**(deferred.kwargs or {}), "event": event.payload})
+    raise AssertionError(f"{op.task_id} deferred more than {max_deferrals} times")

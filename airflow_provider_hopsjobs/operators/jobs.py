@@ -233,7 +233,7 @@ class HopsworksCreateJobOperator(_HopsworksOperator):
     :param app_path: the program already in the project, e.g. ``Resources/jobs/x/main.py``
         (templated). Give this or ``app_file``.
     :param app_file: a local script or jar to upload first (templated). A relative path is
-        looked up next to the DAG file.
+        looked up next to the DAG file, then in the working directory.
     :param upload_dir: project folder for ``app_file`` (default ``Resources/jobs/<job_name>``).
     :param main_class: Spark main class (required for ``SPARK``).
     :param job_default_args: the job's ``defaultArgs``: arguments an execution started without
@@ -294,15 +294,17 @@ class HopsworksCreateJobOperator(_HopsworksOperator):
         self.config: Any = dict(config) if isinstance(config, Mapping) else config
 
     def _local_file(self) -> Path:
+        """The file to upload; a relative path is looked up next to the DAG file first."""
         assert self.app_file is not None
         path = Path(self.app_file).expanduser()
-        if not path.is_absolute() and not path.exists():
+        if not path.is_absolute():
             fileloc = getattr(self.dag, "fileloc", None) if self.has_dag() else None  # type: ignore[no-untyped-call]
-            if fileloc:
-                path = Path(fileloc).parent / path
+            beside_dag = Path(fileloc).parent / path if fileloc else None
+            if beside_dag is not None and beside_dag.is_file():
+                path = beside_dag
         if not path.is_file():
             raise HopsworksConfigError(
-                f"app_file {self.app_file!r} is not a readable file (looked at {path})."
+                f"app_file {self.app_file!r} is not a readable file (looked at {path.resolve()})."
             )
         return path
 

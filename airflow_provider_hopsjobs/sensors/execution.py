@@ -16,9 +16,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
 from airflow_provider_hopsjobs import waiting
+from airflow_provider_hopsjobs._compat import AirflowSkipException
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators.jobs import check_job_name, execution_summary
 from airflow_provider_hopsjobs.operators.links import (
@@ -42,6 +42,11 @@ from airflow_provider_hopsjobs.waiting import (
     terminal_event,
     validate_event,
 )
+
+try:
+    from airflow.sdk.exceptions import AirflowSensorTimeout
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.exceptions import AirflowSensorTimeout  # type: ignore[no-redef,attr-defined]
 
 try:
     from airflow.sdk.configuration import conf

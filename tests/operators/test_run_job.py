@@ -12,9 +12,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 from airflow_support import FakeClock, FakeTaskStateStore, FakeTI, execution, make_context
 
+from airflow_provider_hopsjobs._compat import AirflowFailException, TaskDeferred
 from airflow_provider_hopsjobs.hooks.errors import HopsworksLogUnavailableError
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators.jobs import HopsworksRunJobOperator

@@ -8,14 +8,14 @@ from unittest import mock
 
 import pytest
 from airflow.sdk import PokeReturnValue
-from airflow.sdk.exceptions import (
-    AirflowRescheduleException,
-    AirflowSensorTimeout,
-    AirflowSkipException,
-    TaskDeferred,
-)
+
+try:
+    from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSensorTimeout
+except ImportError:  # Airflow 3.0
+    from airflow.exceptions import AirflowRescheduleException, AirflowSensorTimeout
 from airflow_support import FakeClock, FakeTI, execution, make_context
 
+from airflow_provider_hopsjobs._compat import AirflowSkipException, TaskDeferred
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
 from airflow_provider_hopsjobs.status import (
