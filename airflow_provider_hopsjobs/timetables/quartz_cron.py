@@ -46,7 +46,7 @@ import calendar
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Final
@@ -371,15 +371,9 @@ class QuartzCron:
             raise parser.error(f"croniter rejected the expression: {exc}") from exc
         sets = [expanded[i] | own_sets[i] for i in range(7)]
         if day_rules.by_day_of_month:
-            day_rules = _DayRules(
-                by_day_of_month=True,
-                days=sets[DAY_OF_MONTH],
-                last_offsets=day_rules.last_offsets,
-                nearest_weekdays=day_rules.nearest_weekdays,
-                last_nearest_weekdays=day_rules.last_nearest_weekdays,
-            )
+            day_rules = replace(day_rules, days=sets[DAY_OF_MONTH])
         elif day_rules.last_weekday is None and day_rules.nth_weekday is None:
-            day_rules = _DayRules(by_day_of_month=False, weekdays=sets[DAY_OF_WEEK])
+            day_rules = replace(day_rules, weekdays=sets[DAY_OF_WEEK])
         return cls(expression, quartz, fields, sets, day_rules)
 
     @staticmethod
