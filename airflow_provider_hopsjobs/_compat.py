@@ -10,7 +10,7 @@ from __future__ import annotations
 try:
     from airflow.sdk import BaseHook
 except ImportError:  # Airflow 3.0
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef, attr-defined]
 
 try:
     from airflow.sdk.exceptions import (
@@ -20,7 +20,7 @@ try:
         TaskDeferred,
     )
 except ImportError:  # Airflow 3.0
-    from airflow.exceptions import (  # type: ignore[no-redef]
+    from airflow.exceptions import (  # type: ignore[no-redef, attr-defined]
         AirflowException,
         AirflowFailException,
         AirflowSkipException,

@@ -95,7 +95,8 @@ class HopsworksApiError(HopsworksError):
         usr_msg: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.status_code = status_code
+        # The HTTP status Hopsworks answered with (AirflowException types this as HTTPStatus).
+        self.status_code = status_code  # type: ignore[assignment]
         self.error_code = error_code
         self.error_msg = error_msg
         self.usr_msg = usr_msg

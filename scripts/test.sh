@@ -12,7 +12,13 @@ ruff check .
 echo "==> ruff format --check"
 ruff format --check .
 echo "==> mypy"
-mypy airflow_provider_hopsjobs
+if [ "$AIRFLOW_VERSION" = "3.3.2" ]; then
+  mypy airflow_provider_hopsjobs
+else
+  # Types are checked against the newest Airflow; older ones lack stubs for names that
+  # the code imports only behind version checks.
+  echo "    (types are checked on the Airflow 3.3.2 run)"
+fi
 echo "==> pytest (Airflow $AIRFLOW_VERSION)"
 # pytest exits 5 when it collected nothing; set -e turns that into a failure too.
 pytest -q "$@"
