@@ -40,6 +40,15 @@ def task_states(dag_run: Any) -> dict[str, str]:
         return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances(session=session)}
 
 
+def xcoms(dag_run: Any, task_id: str) -> dict[str, Any]:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id)
+        return {row.key: XComModel.deserialize_value(row) for row in session.scalars(query)}
+
+
 def test_example_dags_import_cleanly(example_dag_bag: Any) -> None:
     assert example_dag_bag.import_errors == {}
     assert {PIPELINE, RETRY} <= set(example_dag_bag.dag_ids)
@@ -75,6 +84,21 @@ def test_pipeline_runs_green_and_defers_then_reruns_under_faults(
     assert training["args"] == f"--features-execution {features['id']}"
     assert evaluation["args"] == f"--training-execution {training['id']}"
     assert f"MODEL_EVALUATED training_execution={training['id']}" in out
+
+    # XComs: id and page URL, the summary as return value, the extra link, the sensor's verdict.
+    train_xcoms = xcoms(dag_run, "train_model")
+    assert train_xcoms["execution_id"] == training["id"]
+    assert train_xcoms["execution_url"] == hook.execution_url("example_training", training["id"])
+    assert train_xcoms["_link_HopsworksExecutionLink"] == train_xcoms["execution_url"]
+    assert train_xcoms["return_value"] == {
+        "execution_id": training["id"],
+        "job_name": "example_training",
+        "state": "FINISHED",
+        "final_status": "SUCCEEDED",
+        "duration_ms": training["duration"],
+        "url": train_xcoms["execution_url"],
+    }
+    assert xcoms(dag_run, "training_succeeded")["return_value"]["execution_id"] == training["id"]
 
     # Second run, with the API misbehaving: same outcome, nothing changed, nothing duplicated.
     hopsworks_conn.reset_counters()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from unittest import mock
 
-from airflow.sdk.execution_time.xcom import XCom
+try:
+    from airflow.sdk.execution_time.xcom import XCom
+except ImportError:  # Airflow 3.0
+    from airflow.models.xcom import XCom
 
 from airflow_provider_hopsjobs import get_provider_info
 from airflow_provider_hopsjobs.operators.jobs import HopsworksRunJobOperator

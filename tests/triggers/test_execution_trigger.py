@@ -69,11 +69,18 @@ def test_serialize_round_trips_with_json_only_values() -> None:
     assert HopsworksExecutionTrigger(**kwargs).serialize() == (classpath, kwargs)
 
 
-def test_serialize_passes_airflow_trigger_encoding() -> None:
-    from airflow.serialization.encoders import encode_trigger
+def test_kwargs_survive_airflows_own_encoding() -> None:
+    """What the worker stores for the triggerer must decode back to the same kwargs."""
+    try:
+        from airflow.sdk.serde import deserialize, serialize
+    except ImportError:  # Airflow before 3.2 encodes trigger kwargs with BaseSerialization
+        from airflow.serialization.serialized_objects import BaseSerialization
 
-    encoded = encode_trigger(make_trigger(deadline=1_900_000_000.5))
-    assert encoded["classpath"] == CLASSPATH
+        serialize, deserialize = BaseSerialization.serialize, BaseSerialization.deserialize
+    _, kwargs = make_trigger(deadline=1_900_000_000.5, project="demo").serialize()
+    decoded = deserialize(serialize(kwargs))
+    assert decoded == kwargs
+    assert HopsworksExecutionTrigger(**decoded).serialize()[1] == kwargs
 
 
 @pytest.mark.parametrize(
