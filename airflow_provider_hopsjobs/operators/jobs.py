@@ -522,7 +522,12 @@ class HopsworksRunJobOperator(_HopsworksOperator):
             return execution_summary(execution, job_name=self.job_name, url=url, execution_id=execution_id)
 
         if self.deferrable:
-            current = self.hook.get_execution(self.job_name, execution_id)
+            try:
+                current = self.hook.get_execution(self.job_name, execution_id)
+            except HopsworksApiUnavailableError as err:
+                # The trigger rides outages out; no reason to fail the try over this one look.
+                self.log.warning("Could not check execution %s before deferring: %s", execution_id, err)
+                current = execution
             event = terminal_event(
                 current, job_name=self.job_name, execution_id=execution_id, job_type=job_type
             )

@@ -171,6 +171,18 @@ def test_does_not_defer_when_already_finished(fake_clock: FakeClock, hook_basics
     }
 
 
+def test_an_outage_at_the_check_before_deferring_still_defers(
+    fake_clock: FakeClock, hook_basics: Any
+) -> None:
+    with (
+        mock.patch.object(HopsworksHook, "start_execution", return_value=execution(state="INITIALIZING")),
+        mock.patch.object(HopsworksHook, "get_execution", side_effect=HopsworksApiUnavailableError("503")),
+        pytest.raises(TaskDeferred) as deferred,
+    ):
+        make_op(deferrable=True).execute(make_context())
+    assert deferred.value.trigger.execution_id == 7
+
+
 def test_bad_trigger_argument_fails_before_starting(hook_basics: Any) -> None:
     op = make_op(deferrable=True, project="")
     with (
