@@ -29,7 +29,7 @@ from airflow_provider_hopsjobs.emulator import errors
 from airflow_provider_hopsjobs.emulator.auth import ALL_SCOPES
 from airflow_provider_hopsjobs.emulator.faults import ADMIN_PREFIX, FaultRuleError
 from airflow_provider_hopsjobs.emulator.runtime import Runtime, read_json
-from airflow_provider_hopsjobs.emulator.settings import generate_api_key
+from airflow_provider_hopsjobs.emulator.settings import PROJECT_NAME, generate_api_key
 
 
 def _admin(request: Request) -> Runtime:
@@ -100,8 +100,8 @@ async def create_project(request: Request) -> Response:
     rt = _admin(request)
     body = await read_json(request)
     name = body.get("name") if isinstance(body, dict) else None
-    if not isinstance(name, str) or not name.isidentifier():
-        raise _bad("name must be letters, digits and underscores")
+    if not isinstance(name, str) or not PROJECT_NAME.match(name):
+        raise _bad("a project name is letters, digits and single underscores, at most 63 characters")
     project = rt.add_project(name)
     return JSONResponse({"projectId": project["id"], "projectName": project["name"]}, status_code=201)
 

@@ -83,7 +83,7 @@ def _conn_value(info: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:  # noqa: PLR0911
     from airflow_provider_hopsjobs.emulator.auth import split_key
     from airflow_provider_hopsjobs.emulator.faults import FaultRuleError, parse_rule_text
-    from airflow_provider_hopsjobs.emulator.settings import Settings
+    from airflow_provider_hopsjobs.emulator.settings import PROJECT_NAME, Settings
 
     # Read once and dropped, so the key is not inherited by anything the emulator starts.
     api_key = args.api_key or os.environ.pop(API_KEY_ENV, None) or None
@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0911
         except ValueError as exc:
             print(f"hopsjobs emulator: --api-key: {exc}", file=sys.stderr)
             return 2
+    if not PROJECT_NAME.match(args.project):
+        print("hopsjobs emulator: --project: letters, digits and single underscores only", file=sys.stderr)
+        return 2
     if not 0 <= args.port <= 65535:
         print("hopsjobs emulator: --port must be between 0 and 65535", file=sys.stderr)
         return 2

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 DEFAULT_PROJECT = "demo"
+#: Hopsworks' own rule for project names (RESTCodes INVALID_PROJECT_NAME).
+PROJECT_NAME = re.compile(r"^[a-zA-Z0-9](?:(?!__)[_a-zA-Z0-9]){0,62}$")
 #: What ``GET /variables/versions`` reports; the official SDK refuses to log in without it.
 HOPSWORKS_VERSION = "5.2.1"
 

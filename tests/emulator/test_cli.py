@@ -69,6 +69,7 @@ def test_bad_flags_are_refused_before_anything_starts(tmp_path: Path, capsys) ->
     assert main(["emulator", "--api-key", "nodot", "--data-dir", str(data)]) == 2
     assert main(["emulator", "--fault", "teapot", "--data-dir", str(data)]) == 2
     assert main(["emulator", "--port", "70000", "--data-dir", str(data)]) == 2
+    assert main(["emulator", "--project", "../escape", "--data-dir", str(data)]) == 2
     assert "prefix" in capsys.readouterr().err
     assert not data.exists()
 
