@@ -23,7 +23,7 @@ from urllib.parse import quote
 import requests
 from airflow.sdk import BaseHook
 from requests.adapters import HTTPAdapter
-from tenacity import Retrying, retry_if_exception_type
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from tenacity.wait import wait_exponential
 
 from airflow_provider_hopsjobs import __version__, get_provider_info
@@ -56,7 +56,6 @@ from airflow_provider_hopsjobs.hooks.retry_policy import (
     is_retryable_status,
     parse_retry_after,
     retrying,
-    stop_within_budget,
 )
 from airflow_provider_hopsjobs.hooks.timestamps import parse_timestamp, to_epoch_ms
 from airflow_provider_hopsjobs.status import (
@@ -159,6 +158,7 @@ class HopsworksHook(BaseHook):
         self._project_name: str | None = None
         # Injected in tests so that waits cost no time.
         self._sleep: Callable[[float], None] = time.sleep
+        self._clock: Callable[[], float] = time.monotonic
         self._async_sleep: Callable[[float], Any] = asyncio.sleep
 
     # ------------------------------------------------------------------ connection form
@@ -679,10 +679,15 @@ class HopsworksHook(BaseHook):
                 raise _LogNotReady("log aggregation has not finished")
             return dict(dto)
 
+        deadline = self._clock() + wait_timeout
+
+        def past_deadline(retry_state: RetryCallState) -> bool:
+            return self._clock() + retry_state.upcoming_sleep > deadline
+
         waiter = Retrying(
             retry=retry_if_exception_type(_LogNotReady),
             wait=wait_exponential(multiplier=1, min=1, max=self.log_poll_max_wait),
-            stop=stop_within_budget(max_attempts=10_000, max_total_seconds=wait_timeout),
+            stop=past_deadline,
             sleep=self._sleep,
             reraise=True,
         )

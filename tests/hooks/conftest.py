@@ -32,16 +32,37 @@ def hopsworks_env(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_HOPSWORKS_DEFAULT", connection_json())
 
 
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
+class FakeClock:
+    """A monotonic clock that only moves when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
 
 
 @pytest.fixture
-def hook(hopsworks_env, sleeps) -> HopsworksHook:
-    """A hook on the env connection whose waits are recorded instead of slept."""
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sleeps(clock) -> list[float]:
+    return clock.sleeps
+
+
+@pytest.fixture
+def hook(hopsworks_env, clock) -> HopsworksHook:
+    """A hook on the env connection whose waits are recorded (and time advanced) instead of slept."""
     h = HopsworksHook()
-    h._sleep = sleeps.append
+    h._sleep = clock.sleep
+    h._clock = clock.monotonic
     return h
 
 
@@ -52,3 +73,14 @@ def project(requests_mock):
         f"{BASE}/project/getProjectInfo/{PROJECT}",
         json={"projectId": PROJECT_ID, "projectName": PROJECT, "owner": "alice@example.com"},
     )
+
+
+@pytest.fixture
+def logged(caplog, capsys):
+    """Everything logged so far: stdlib records (caplog) and Airflow's structlog console output."""
+    caplog.set_level("DEBUG")
+
+    def read() -> str:
+        return caplog.text + capsys.readouterr().out
+
+    return read
