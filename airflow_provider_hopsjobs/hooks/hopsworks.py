@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import requests
-from airflow.sdk import BaseHook
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from tenacity.wait import wait_exponential
 
 from airflow_provider_hopsjobs import __version__, get_provider_info
+from airflow_provider_hopsjobs._compat import BaseHook
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.connection import (
     API_PREFIX,

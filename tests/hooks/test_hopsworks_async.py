@@ -12,8 +12,8 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from airflow.sdk import BaseHook
 
+from airflow_provider_hopsjobs._compat import BaseHook
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.status import HopsworksApiUnavailableError, HopsworksNotFoundError
