@@ -8,12 +8,16 @@ that would take minutes run instantly and deterministically.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_provider_hopsjobs import waiting
+from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 
 
@@ -141,3 +145,27 @@ def run_operator(op: Any, context: dict[str, Any], *, max_deferrals: int = 5) ->
             event = asyncio.run(first_event(trigger))
             resume = (getattr(op, deferred.method_name), {**(deferred.kwargs or {}), "event": event.payload})
     raise AssertionError(f"{op.task_id} deferred more than {max_deferrals} times")
+
+
+# -- an emulator of one's own ------------------------------------------------------------------
+
+
+@contextmanager
+def private_emulator(folder: Path) -> Iterator[EmulatorHandle]:
+    """An emulator for one test module.
+
+    The session emulator is shared with tests that move its clock days ahead (schedules);
+    tests that compare submission times with real time need a clock nobody else touches.
+    """
+    with EmulatorHandle(folder) as handle:
+        yield handle
+
+
+def connect(handle: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> EmulatorHandle:
+    """What the ``hopsworks_conn`` fixture does, for a private emulator."""
+    if not handle.running:
+        handle.start()
+    handle.clear_faults()
+    handle.reset_counters()
+    monkeypatch.setenv("AIRFLOW_CONN_HOPSWORKS_DEFAULT", handle.connection_json())
+    return handle

@@ -17,9 +17,24 @@ from airflow_provider_hopsjobs.waiting import (
 )
 
 
-def test_poll_schedule_starts_fast_and_caps() -> None:
-    assert list(itertools.islice(poll_intervals(10), 8)) == [1, 1, 2, 3, 5, 8, 10, 10]
+def test_poll_schedule_starts_fast_backs_off_and_caps() -> None:
+    intervals = list(itertools.islice(poll_intervals(10), 200))
+    assert intervals[0] == 1
+    assert intervals == sorted(intervals)  # never speeds up again
+    assert max(intervals) == 10  # reaches the cap, never passes it
+    assert intervals[-1] == 10
     assert list(itertools.islice(poll_intervals(0.5), 3)) == [0.5, 0.5, 0.5]
+
+
+def test_poll_schedule_is_cheap_for_long_waits() -> None:
+    """An hour's wait with a 30 s cap costs a few hundred polls, not thousands."""
+    waited, polls = 0.0, 0
+    for interval in poll_intervals(30):
+        if waited >= 3600:
+            break
+        waited += interval
+        polls += 1
+    assert polls < 400
 
 
 @pytest.mark.parametrize(

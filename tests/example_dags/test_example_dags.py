@@ -9,9 +9,11 @@ emulator there is only HTTP on loopback.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from airflow_support import connect, private_emulator
 
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
@@ -40,6 +42,19 @@ def task_states(dag_run: Any) -> dict[str, str]:
         return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances(session=session)}
 
 
+@pytest.fixture(scope="module")
+def own_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
+    with private_emulator(tmp_path_factory.mktemp("example-dags-emulator")) as handle:
+        yield handle
+
+
+@pytest.fixture
+def emulator(own_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorHandle]:
+    yield connect(own_emulator, monkeypatch)
+    if own_emulator.running:
+        own_emulator.clear_faults()
+
+
 def xcoms(dag_run: Any, task_id: str) -> dict[str, Any]:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
@@ -55,17 +70,15 @@ def test_example_dags_import_cleanly(example_dag_bag: Any) -> None:
 
 
 def test_pipeline_runs_green_and_defers_then_reruns_under_faults(
-    example_dag_bag: Any, hopsworks_conn: EmulatorHandle, capfd: pytest.CaptureFixture[str]
+    example_dag_bag: Any, emulator: EmulatorHandle, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    hopsworks_conn.reset_counters()
+    emulator.reset_counters()
     dag_run, out = run(example_dag_bag, PIPELINE, capfd)
     assert str(dag_run.state) == "success", out[-5000:]
     assert set(task_states(dag_run).values()) == {"success"}
 
     # One execution per job, none duplicated.
-    assert {job: hopsworks_conn.executions_started(job) for job in PIPELINE_JOBS} == dict.fromkeys(
-        PIPELINE_JOBS, 1
-    )
+    assert {job: emulator.executions_started(job) for job in PIPELINE_JOBS} == dict.fromkeys(PIPELINE_JOBS, 1)
 
     # The training task really deferred: the trigger polled, then the worker resumed.
     assert "Deferring until execution" in out
@@ -101,8 +114,8 @@ def test_pipeline_runs_green_and_defers_then_reruns_under_faults(
     assert xcoms(dag_run, "training_succeeded")["return_value"]["execution_id"] == training["id"]
 
     # Second run, with the API misbehaving: same outcome, nothing changed, nothing duplicated.
-    hopsworks_conn.reset_counters()
-    hopsworks_conn.set_faults(
+    emulator.reset_counters()
+    emulator.set_faults(
         [
             # Starts: a 5xx; a start whose response is lost after it worked; a 429 with Retry-After.
             {"path": "/executions$", "method": "POST", "sequence": ["503", "drop@after", "ok", "429:1"]},
@@ -119,29 +132,25 @@ def test_pipeline_runs_green_and_defers_then_reruns_under_faults(
         seed=11,
     )
     dag_run, out = run(example_dag_bag, PIPELINE, capfd)
-    faults = hopsworks_conn.faults()
-    hopsworks_conn.clear_faults()
+    faults = emulator.faults()
+    emulator.clear_faults()
     assert str(dag_run.state) == "success", out[-5000:]
     assert faults["injected"] >= 5
-    assert {job: hopsworks_conn.executions_started(job) for job in PIPELINE_JOBS} == dict.fromkeys(
-        PIPELINE_JOBS, 1
-    )
-    assert hopsworks_conn.request_counts()[EXECUTIONS_POST] == 5  # two retried starts, none resent blindly
+    assert {job: emulator.executions_started(job) for job in PIPELINE_JOBS} == dict.fromkeys(PIPELINE_JOBS, 1)
+    assert emulator.request_counts()[EXECUTIONS_POST] == 5  # two retried starts, none resent blindly
     for job in PIPELINE_JOBS:
         assert f"Hopsworks job {job!r}: unchanged." in out
-    writes = [
-        r for r in hopsworks_conn.request_counts() if r.startswith(("PUT ", "DELETE ")) or "upload" in r
-    ]
+    writes = [r for r in emulator.request_counts() if r.startswith(("PUT ", "DELETE ")) or "upload" in r]
     assert writes == []
 
 
 def test_retry_dag_fails_first_then_succeeds(
-    example_dag_bag: Any, hopsworks_conn: EmulatorHandle, capfd: pytest.CaptureFixture[str]
+    example_dag_bag: Any, emulator: EmulatorHandle, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    hopsworks_conn.reset_counters()
+    emulator.reset_counters()
     dag_run, out = run(example_dag_bag, RETRY, capfd)
     assert str(dag_run.state) == "success", out[-5000:]
-    assert hopsworks_conn.executions_started("example_flaky") == 2
+    assert emulator.executions_started("example_flaky") == 2
     # Try 1 failed with the job's own error, then the retry started a fresh execution.
     assert "SIMULATED_FAILURE on attempt 1" in out
     assert "HopsworksJobFailedError" in out
@@ -151,16 +160,16 @@ def test_retry_dag_fails_first_then_succeeds(
 
 def test_retry_dag_with_the_variable_record_of_airflow_before_3_3(
     example_dag_bag: Any,
-    hopsworks_conn: EmulatorHandle,
+    emulator: EmulatorHandle,
     capfd: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Airflow 3.0-3.2 keep the execution record in a Variable; prove that path on a real Task SDK."""
     monkeypatch.setattr(reattach, "AIRFLOW_V_3_3_PLUS", False)
-    hopsworks_conn.reset_counters()
+    emulator.reset_counters()
     dag_run, out = run(example_dag_bag, RETRY, capfd)
     assert str(dag_run.state) == "success", out[-5000:]
-    assert hopsworks_conn.executions_started("example_flaky") == 2
+    assert emulator.executions_started("example_flaky") == 2
     assert re.search(r"Execution \d+ of an earlier try ended FAILED/FAILED; starting a new one", out)
     assert "Could not record execution" not in out
     assert "Could not read the execution record" not in out

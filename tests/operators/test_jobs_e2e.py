@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_support import FakeTaskStateStore, FakeTI, first_event, make_context, run_operator
+from airflow_support import (
+    FakeTaskStateStore,
+    FakeTI,
+    connect,
+    first_event,
+    make_context,
+    private_emulator,
+    run_operator,
+)
 
 from airflow_provider_hopsjobs._compat import TaskDeferred
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
@@ -66,10 +74,17 @@ def scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def own_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
+    with private_emulator(tmp_path_factory.mktemp("jobs-e2e-emulator")) as handle:
+        yield handle
+
+
 @pytest.fixture
-def emulator(hopsworks_conn: EmulatorHandle) -> Iterator[EmulatorHandle]:
-    hopsworks_conn.reset_counters()
-    yield hopsworks_conn
+def emulator(own_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorHandle]:
+    yield connect(own_emulator, monkeypatch)
+    if own_emulator.running:
+        own_emulator.clear_faults()
 
 
 def quick_retries(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorHandle, **extra: Any) -> None:

