@@ -232,7 +232,9 @@ class HopsworksHook(BaseHook):
     ) -> requests.Response:
         """One attempt: send, and turn an error status into the matching exception."""
         settings = self.settings
-        request_headers = {"Authorization": settings.authorization, "Accept": "application/json"}
+        # No Accept header: the download endpoint produces octet-stream and a strict server
+        # would answer "Accept: application/json" with 406.
+        request_headers = {"Authorization": settings.authorization}
         request_headers.update(headers or {})
         response = self.get_conn().request(
             method,
@@ -924,7 +926,7 @@ class HopsworksHook(BaseHook):
             settings.api_url + path,
             params=[(k, str(v)) for k, v in (params or ())],
             json=json,
-            headers={"Authorization": settings.authorization, "Accept": "application/json"},
+            headers={"Authorization": settings.authorization},
             allow_redirects=False,
         ) as response:
             status = response.status

@@ -22,8 +22,14 @@ def iter_text_lines(
     for chunk in chunks:
         if not chunk:
             continue
-        pending += decoder.decode(chunk)
+        text = decoder.decode(chunk)
+        plain = "\r" not in text and "\r" not in pending
+        pending += text
         *complete, pending = pending.split("\n")
+        if plain and max(map(len, complete), default=0) <= max_line_chars:
+            # The common case (no CR, no overlong line) stays in C: 100 MB is a million lines.
+            yield from complete
+            continue
         for line in complete:
             yield from _pieces(line.removesuffix("\r"), max_line_chars)
         while len(pending) > max_line_chars:
