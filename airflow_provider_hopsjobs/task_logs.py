@@ -6,6 +6,12 @@ shipping to remote storage is unreliable). The hook yields the log line by line,
 logs over Hopsworks' 1 MB inline limit from the dataset API, so memory stays bounded
 whatever the size; each stream is framed so it stands out from Airflow's own lines.
 
+Lines go into the task log in blocks, one log record per block of consecutive lines. A
+record costs Airflow 3's structured logging tens of microseconds in the task process and
+again in the supervisor, whatever its size: one record per line copied a 100 MB log at
+under 1 MB/s, blocks of 64 KiB copy it at well over 50 MB/s. The UI shows a record's
+lines as lines (its event text is rendered pre-wrapped).
+
 A log that cannot be fetched is a warning, never a failure: a successful job must not fail
 because log aggregation was slow.
 """
@@ -13,8 +19,9 @@ because log aggregation was slow.
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
@@ -29,6 +36,10 @@ When = Literal["always", "on_failure", "never"]
 STREAM_NAMES: Final[dict[str, str]] = {"out": "stdout", "err": "stderr"}
 #: How many trailing stderr lines a failure message quotes.
 DEFAULT_TAIL_LINES: Final[int] = 20
+#: A block of job output (one log record) ends after this many characters or lines.
+BLOCK_MAX_CHARS: Final[int] = 64 * 1024
+BLOCK_MAX_LINES: Final[int] = 1000
+_BATCH_LINES: Final[int] = 50
 
 #: Accepted spellings of ``fetch_logs`` and what they select (stdout, stderr).
 _PRESETS: Final[dict[str, tuple[When, When]]] = {
@@ -109,24 +120,42 @@ def write_execution_log(
     wait_timeout: float = 60.0,
     tail_lines: int = DEFAULT_TAIL_LINES,
 ) -> list[str]:
-    """Write one stream into ``log`` line by line; return its last ``tail_lines`` lines.
+    """Write one stream into ``log`` in blocks of lines; return its last ``tail_lines`` lines.
 
     Failures to fetch (log not aggregated in time, API errors, a connection dropped mid-way)
-    are logged as warnings and end the copy; they never propagate.
+    are logged as warnings and end the copy, after the lines that did arrive; they never
+    propagate.
     """
     tail: collections.deque[str] = collections.deque(maxlen=max(tail_lines, 0))
     header = _frame(job_name, execution_id, stream)
     count = 0
+    block: list[str] = []
+    block_chars = 0
+
+    def flush() -> None:
+        nonlocal block_chars, count
+        if block:
+            count += len(block)
+            tail.extend(block)
+            log.info("%s", "\n".join(block))
+            block.clear()
+            block_chars = 0
+
     log.info("%s -----", header)
     try:
-        lines: Iterable[str] = source.iter_execution_log(
-            job_name, execution_id, stream, wait_timeout=wait_timeout
-        )
-        for line in lines:
-            count += 1
-            tail.append(line)
-            log.info("%s", line)
+        lines = iter(source.iter_execution_log(job_name, execution_id, stream, wait_timeout=wait_timeout))
+        while True:
+            # Lines are taken a few dozen at a time so that the per-line work stays in C;
+            # ``extend`` keeps the lines that arrived even when the stream breaks mid-batch.
+            before = len(block)
+            block.extend(itertools.islice(lines, _BATCH_LINES))
+            if len(block) == before:
+                break
+            block_chars += sum(map(len, block[before:])) + len(block) - before
+            if block_chars >= BLOCK_MAX_CHARS or len(block) >= BLOCK_MAX_LINES:
+                flush()
     except (HopsworksError, OSError, ValueError) as err:
+        flush()
         # ValueError covers decoding problems; OSError covers sockets closing mid-stream.
         what = "is incomplete" if count else "is not available"
         log.warning(
@@ -137,6 +166,7 @@ def write_execution_log(
             what,
             err,
         )
+    flush()
     log.info("%s end (%d lines) -----", header, count)
     return list(tail)
 

@@ -77,3 +77,19 @@ def test_a_broken_stream_warns_and_keeps_what_arrived() -> None:
     tail = write_execution_log(Source(["a", "b", "c"], fail_after=2), "train", 7, "out", log=log)
     assert tail == ["a", "b"]
     assert "is incomplete" in log.warning.call_args.args
+
+
+def test_a_big_log_goes_in_few_bounded_records() -> None:
+    """One record per line made a 100 MB log crawl through Airflow's logging; blocks keep it fast."""
+    from airflow_provider_hopsjobs.task_logs import BLOCK_MAX_CHARS, BLOCK_MAX_LINES
+
+    log = mock.Mock()
+    lines = [f"{i:06d} " + "x" * (i % 300) for i in range(20_000)]
+    tail = write_execution_log(Source(lines), "train", 7, "out", log=log, tail_lines=2)
+    assert tail == lines[-2:]
+    body = [c.args[1] for c in log.info.call_args_list[1:-1]]
+    assert "\n".join(body).split("\n") == lines
+    assert len(body) < len(lines) / 100
+    # A block stops growing once past a limit: bounded by the limit plus one batch of lines.
+    assert all(block.count("\n") < BLOCK_MAX_LINES for block in body)
+    assert all(len(block) < BLOCK_MAX_CHARS + 50 * 310 for block in body)
