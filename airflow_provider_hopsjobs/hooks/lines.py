@@ -29,9 +29,9 @@ def iter_text_lines(
         if plain and max(map(len, complete), default=0) <= max_line_chars:
             # The common case (no CR, no overlong line) stays in C: 100 MB is a million lines.
             yield from complete
-            continue
-        for line in complete:
-            yield from _pieces(line.removesuffix("\r"), max_line_chars)
+        else:
+            for line in complete:
+                yield from _pieces(line.removesuffix("\r"), max_line_chars)
         while len(pending) > max_line_chars:
             yield pending[:max_line_chars]
             pending = pending[max_line_chars:]
