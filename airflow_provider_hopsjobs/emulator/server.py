@@ -77,6 +77,9 @@ async def serve(settings: Settings, ready_file: Path | None = None, announce: An
         proxy_headers=False,
         server_header=False,
     )
+    if settings.access_log:
+        # uvicorn sets its access logger to ``log_level``, which would hide every access line.
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     server = uvicorn.Server(config)
 
     def lookup(client: Any) -> Any:
