@@ -9,6 +9,11 @@ Standard library only, so importing it (and the pytest plugin) costs nothing. Ex
         emu.set_faults([{"path": "/executions$", "method": "POST", "fault": "503", "times": 1}])
         ...
         assert emu.executions_started("my_job") == 1
+
+Clients that speak only https, such as the official Hopsworks SDK, get a TLS emulator with
+``EmulatorHandle(ssl_certfile="cert.pem", ssl_keyfile="key.pem")``: ``base_url`` is then
+``https://...``, the admin calls trust ``ssl_cafile`` (default: the certificate itself, right
+for a self-signed one) and the connection carries it as its ``verify`` extra.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -57,7 +63,12 @@ class EmulatorHandle:
         port: int = 0,
         extra_args: Sequence[str] = (),
         startup_timeout: float = 30.0,
+        ssl_certfile: str | os.PathLike[str] | None = None,
+        ssl_keyfile: str | os.PathLike[str] | None = None,
+        ssl_cafile: str | os.PathLike[str] | None = None,
     ) -> None:
+        if (ssl_certfile is None) != (ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together")
         self.data_dir = (
             Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="hopsworks-emulator-"))
         )
@@ -68,12 +79,19 @@ class EmulatorHandle:
         self.project_id: int | None = None
         self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
+        self.ssl_certfile = None if ssl_certfile is None else Path(ssl_certfile).resolve()
+        self.ssl_keyfile = None if ssl_keyfile is None else Path(ssl_keyfile).resolve()
+        self.ssl_cafile = Path(ssl_cafile).resolve() if ssl_cafile is not None else self.ssl_certfile
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- process ---------------------------------------------------------------------------------
     @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_certfile is not None else "http"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -108,6 +126,7 @@ class EmulatorHandle:
             "--ready-file",
             str(ready),
             "--quiet",
+            *self._ssl_args(),
             *self.extra_args,
         ]
         env = dict(os.environ, **{API_KEY_ENV: self.api_key})
@@ -131,6 +150,11 @@ class EmulatorHandle:
         self.port = int(info["port"])
         self.project_id = int(info["project_id"])
         return self
+
+    def _ssl_args(self) -> list[str]:
+        if self.ssl_certfile is None or self.ssl_keyfile is None:
+            return []
+        return ["--ssl-certfile", str(self.ssl_certfile), "--ssl-keyfile", str(self.ssl_keyfile)]
 
     def stop(self, *, kill: bool = False, timeout: float = 15.0) -> None:
         """Stop the process: gracefully (SIGTERM, jobs are killed) or, with ``kill``, abruptly."""
@@ -160,13 +184,16 @@ class EmulatorHandle:
 
     # -- connection ------------------------------------------------------------------------------
     def connection(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"project": self.project}
+        if self.ssl_cafile is not None:
+            extra["verify"] = str(self.ssl_cafile)
         return {
             "conn_type": "hopsworks",
             "host": self.host,
             "port": self.port,
-            "schema": "http",
+            "schema": self.scheme,
             "password": self.api_key,
-            "extra": {"project": self.project},
+            "extra": extra,
         }
 
     def connection_json(self) -> str:
@@ -176,14 +203,15 @@ class EmulatorHandle:
     # -- admin API -------------------------------------------------------------------------------
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 (an http URL built from our own host and port)
+        request = urllib.request.Request(  # noqa: S310 (a URL built from our own host and port)
             f"{self.base_url}/_emulator/{path.lstrip('/')}",
             data=data,
             method=method,
             headers={"Authorization": f"ApiKey {self.api_key}", "Content-Type": "application/json"},
         )
+        context = None if self.ssl_cafile is None else ssl.create_default_context(cafile=self.ssl_cafile)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             raise EmulatorError(
