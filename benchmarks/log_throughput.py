@@ -1,0 +1,207 @@
+"""Job stdout into the task log: throughput and the worker's peak memory, 100 MB by default.
+
+Usage: ``python benchmarks/log_throughput.py [--megabytes 100] [--line-bytes 100]``
+
+A PYTHON job on a fresh emulator prints ``--megabytes`` of numbered lines. Once it has
+finished and its log is aggregated, the copy into the task log runs the way it does on an
+Airflow 3 worker, in two processes:
+
+* the *task* process (a child of this script): the operator's code path, i.e.
+  ``task_logs.write_execution_log`` fed by ``HopsworksHook.iter_execution_log`` (which
+  streams a log over Hopsworks' 1 MB inline limit from the dataset API), logging through
+  the operator's own logger, with the Task SDK's logging set up exactly as a task process
+  has it (``configure_logging(json_output=True, sending_to_supervisor=True)`` on a socket);
+* the *supervisor* (this script): Airflow's own reader of that socket
+  (``make_buffered_socket_reader`` + ``process_log_messages_from_subprocess``) writing
+  the task's log file through Airflow's log processors, secret masking included.
+
+Throughput is the job's stdout bytes divided by the time from the start of the copy to
+the last record in the log file. Peak memory is the task process's peak RSS during the
+copy minus its RSS just before (the kernel's high-water mark, reset through
+``/proc/self/clear_refs``). Every line is then checked in the log file.
+
+Goals: >= 50 MB/s, <= 64 MB peak RSS added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import banner, emulator, python_job, result, rss_bytes, wait_for
+
+JOB = "bench_print"
+PRINTER = """
+    import sys
+    total, width = int(sys.argv[1]), int(sys.argv[2])
+    out = sys.stdout.buffer
+    number = written = 0
+    while written < total:
+        lines = []
+        for _ in range(1000):
+            line = f"{number:010d} " + "x" * (width - 12)
+            lines.append(line)
+            number += 1
+        block = ("\\n".join(lines) + "\\n").encode()
+        out.write(block)
+        written += len(block)
+    out.flush()
+"""
+
+
+def peak_rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc")
+
+
+def child(fd: int, execution_id: int) -> None:
+    """The task process: copy the log the operator's way; report timings on stdout."""
+    from airflow.sdk.log import configure_logging
+
+    configure_logging(json_output=True, output=os.fdopen(fd, "wb", buffering=0), sending_to_supervisor=True)
+
+    from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+    from airflow_provider_hopsjobs.operators.jobs import HopsworksRunJobOperator
+    from airflow_provider_hopsjobs.task_logs import write_execution_log
+
+    operator = HopsworksRunJobOperator(task_id="print", job_name=JOB)
+    hook = HopsworksHook()
+    hook.get_execution(JOB, execution_id)  # connection read, project resolved: not part of the copy
+    before = rss_bytes()
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS high-water mark
+    began = time.monotonic()
+    write_execution_log(hook, JOB, execution_id, "out", log=operator.log)
+    ended = time.monotonic()
+    report = {"began": began, "ended": ended, "rss_before": before, "rss_peak": peak_rss_bytes()}
+    print(json.dumps(report), flush=True)
+
+
+def supervise(execution_id: int, log_path: Path, api_key: str) -> tuple[dict[str, float], float]:
+    """Run the task process and be its supervisor; return its report and when the last record landed."""
+    from airflow.sdk.execution_time.supervisor import (
+        _configure_logging,
+        make_buffered_socket_reader,
+        process_log_messages_from_subprocess,
+    )
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(api_key)  # the supervisor masks the connection's password in every record
+    logger, log_file = _configure_logging(str(log_path), None)  # type: ignore[arg-type]
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", str(theirs.fileno()), str(execution_id)],
+        pass_fds=[theirs.fileno()],
+        stdout=subprocess.PIPE,
+    )
+    theirs.close()
+    done = False
+
+    def on_close(sock: socket.socket) -> None:
+        nonlocal done
+        done = True
+
+    callback, _ = make_buffered_socket_reader(
+        process_log_messages_from_subprocess((logger,)), on_close=on_close
+    )
+    selector = selectors.DefaultSelector()
+    selector.register(ours, selectors.EVENT_READ)
+    while not done:
+        for _key, _ in selector.select(timeout=1):
+            if not callback(ours):
+                done = True
+        if proc.poll() is not None and not selector.select(timeout=0):
+            break
+    last_record = time.monotonic()
+    log_file.close()
+    out, _ = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        raise SystemExit(f"the task process failed with exit code {proc.returncode}")
+    return json.loads(out.decode().strip().splitlines()[-1]), last_record
+
+
+def check(log_path: Path, expected_lines: int) -> tuple[int, int]:
+    """Every line of the job, in order, inside the frame; returns (lines, bytes) found."""
+    inside = False
+    number = 0
+    size = 0
+    with log_path.open("rb") as handle:
+        for raw in handle:
+            event = json.loads(raw).get("event", "")
+            if event.startswith("----- Hopsworks job") and event.endswith("stdout -----"):
+                inside = True
+                continue
+            if inside and event.startswith("----- Hopsworks job") and "end (" in event:
+                break
+            if inside:
+                for line in event.split("\n"):
+                    if int(line[:10]) != number:
+                        raise SystemExit(f"line {number} missing or out of order (found {line[:10]})")
+                    number += 1
+                    size += len(line) + 1
+    if number != expected_lines:
+        raise SystemExit(f"{number} lines in the task log, the job printed {expected_lines}")
+    return number, size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=float, default=100.0)
+    parser.add_argument("--line-bytes", type=int, default=100, help="length of each printed line")
+    parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return 0
+    total = int(args.megabytes * 1_000_000)
+    banner("job stdout into the task log", megabytes=args.megabytes, line_bytes=args.line_bytes)
+
+    from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+
+    with emulator() as emu, tempfile.TemporaryDirectory() as folder:
+        python_job(JOB, PRINTER)
+        hook = HopsworksHook()
+        execution = hook.start_execution(JOB, [str(total), str(args.line_bytes)])
+        eid = int(execution["id"])
+        finished = wait_for(
+            lambda: (e := hook.get_execution(JOB, eid)).get("stdoutPath") and e, 300, "the job's log"
+        )
+        if finished["finalStatus"] != "SUCCEEDED":
+            raise SystemExit(f"the printing job ended {finished['state']}/{finished['finalStatus']}")
+        lines_printed = -(-total // (args.line_bytes * 1000)) * 1000
+        bytes_printed = lines_printed * args.line_bytes
+
+        log_path = Path(folder) / "attempt=1.log"
+        report, last_record = supervise(eid, log_path, emu.api_key)
+        lines, size = check(log_path, lines_printed)
+        if size != bytes_printed:
+            raise SystemExit(f"{size} bytes of lines in the task log, the job printed {bytes_printed}")
+
+    seconds = last_record - report["began"]
+    throughput = bytes_printed / seconds / 1e6
+    added = (report["rss_peak"] - report["rss_before"]) / 2**20
+    print(
+        f"   {bytes_printed / 1e6:.1f} MB in {lines:,} lines: task side done after "
+        f"{report['ended'] - report['began']:.2f} s, last record in the log file after {seconds:.2f} s; "
+        f"task log file {log_path.name} checked line by line"
+    )
+    task_side = bytes_printed / (report["ended"] - report["began"]) / 1e6
+    print(f"   task process alone: {task_side:.0f} MB/s (it waits whenever the supervisor falls behind)")
+    before = report["rss_before"] / 2**20
+    print(f"   task process RSS before the copy {before:.0f} MiB, peak added {added:.1f} MiB")
+    ok = result("log copy throughput", f"{throughput:.0f} MB/s", ">= 50 MB/s", throughput >= 50)
+    ok &= result("log copy peak RSS added", f"{added:.1f} MiB", "<= 64 MB", added <= 64)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
