@@ -1,0 +1,166 @@
+"""Datasets: chunked flow upload, mkdir, stat, delete and streamed download."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, segment
+from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
+from airflow_provider_hopsjobs.status import (
+    HopsworksApiError,
+    HopsworksApiUnavailableError,
+    HopsworksConfigError,
+    HopsworksNotFoundError,
+)
+
+
+class DatasetsMixin(HopsworksBaseHook):
+    """The datasets part of :class:`~.hopsworks.HopsworksHook`."""
+
+    #: Flow upload chunk size; Hopsworks' SDK uses 10 MiB and the server caps a file at 10,000 chunks.
+    upload_chunk_size: int = 10 * 1024 * 1024
+
+    def _dataset_relative(self, path: str) -> str:
+        """``/Projects/<p>/Resources/x`` or ``hdfs:///Projects/<p>/...`` -> ``Resources/x``."""
+        value = str(path).strip()
+        if value.startswith("hdfs://"):
+            value = value[len("hdfs://") :]
+            value = value[value.index("/") :] if "/" in value else ""
+        prefix = f"/Projects/{self.project_name}/"
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+        elif value.rstrip("/") == prefix.rstrip("/"):
+            value = ""
+        return value.strip("/") if not value.startswith("/Projects/") else value.rstrip("/")
+
+    def _dataset_path(self, *segments: str) -> str:
+        return self._project_path("dataset", *segments)
+
+    def stat(self, path: str) -> dict[str, Any] | None:
+        """The file's or directory's inode DTO (``attributes.size`` …), or None when it does not exist."""
+        relative = self._dataset_relative(path)
+        try:
+            return dict(
+                self._request_json("GET", self._dataset_path(segment(relative)), params=[("action", "stat")])
+            )
+        except HopsworksNotFoundError:
+            return None
+        except HopsworksApiError as err:
+            text = f"{err.error_msg or ''} {err.usr_msg or ''}".lower()
+            if err.status_code == 400 and ("not found" in text or "not exist" in text):
+                return None
+            raise
+
+    def mkdir(self, path: str) -> None:
+        """Create a directory (and missing parents); an existing one is fine."""
+        relative = self._dataset_relative(path)
+        if not relative:
+            raise HopsworksConfigError("mkdir needs a path inside a dataset, e.g. Resources/jobs")
+        if self.stat(relative) is not None:
+            return
+        parent = relative.rsplit("/", 1)[0] if "/" in relative.strip("/") else ""
+        if parent and parent != "/Projects" and self.stat(parent) is None:
+            self.mkdir(parent)
+        params = [
+            ("action", "create"),
+            ("searchable", "true"),
+            ("generate_readme", "false"),
+            ("type", "DATASET"),
+        ]
+        self._request("POST", self._dataset_path(segment(relative)), params=params)
+
+    def delete_path(self, path: str) -> None:
+        """Delete a file or directory. :raises HopsworksNotFoundError: nothing there."""
+        relative = self._dataset_relative(path)
+        if not relative:
+            raise HopsworksConfigError("Refusing to delete the project root")
+        self._request("DELETE", self._dataset_path(segment(relative)))
+
+    def download(self, path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Stream a file's bytes in chunks of at most ``chunk_size``; nothing is buffered whole."""
+        if chunk_size < 1:
+            raise HopsworksConfigError("chunk_size must be at least 1")
+        relative = self._dataset_relative(path)
+        if not relative:
+            raise HopsworksConfigError("download needs a file path")
+        api_path = self._dataset_path("download", "with_auth", segment(relative))
+        return self._iter_download(api_path, chunk_size)
+
+    def _iter_download(self, api_path: str, chunk_size: int) -> Iterator[bytes]:
+        response = self._request("GET", api_path, params=[("type", "DATASET")], stream=True)
+        try:
+            yield from response.iter_content(chunk_size)
+        except requests.RequestException as err:
+            raise HopsworksApiUnavailableError(
+                f"Download of {API_PREFIX}{api_path} was interrupted: {type(err).__name__}"
+            ) from err
+        finally:
+            response.close()
+
+    def upload_file(
+        self, local_path: str | os.PathLike[str], remote_dir: str, *, overwrite: bool = False
+    ) -> str:
+        """Upload one file into ``remote_dir`` with Hopsworks' chunked flow protocol.
+
+        Chunks go one after another, the first one first (it creates the file on the
+        server); the directory is created when missing. Returns the project-relative path
+        of the uploaded file, e.g. ``Resources/jobs/etl/script.py``.
+        """
+        local = Path(local_path)
+        if not local.is_file():
+            raise HopsworksConfigError(f"Cannot upload {str(local)!r}: no such file")
+        directory = self._dataset_relative(remote_dir)
+        if not directory:
+            raise HopsworksConfigError(
+                "remote_dir must be a directory inside a dataset, e.g. Resources/jobs/etl"
+            )
+        name = local.name
+        target = f"{directory}/{name}"
+        if self.stat(directory) is None:
+            self.mkdir(directory)
+        if overwrite and self.stat(target) is not None:
+            self.delete_path(target)
+        size = local.stat().st_size
+        chunk_size = int(self.upload_chunk_size)
+        # flow.js sends an empty file as one empty chunk; so do we.
+        total_chunks = max(1, math.ceil(size / chunk_size))
+        fields: dict[str, Any] = {
+            "templateId": -1,
+            "flowChunkSize": chunk_size,
+            "flowTotalSize": size,
+            "flowIdentifier": f"{size}_{name}",
+            "flowFilename": name,
+            "flowRelativePath": name,
+            "flowTotalChunks": total_chunks,
+        }
+        upload_path = self._dataset_path("upload", segment(directory))
+        with local.open("rb") as handle:
+            for number in range(1, total_chunks + 1):
+                chunk = handle.read(chunk_size)
+                form = {**fields, "flowChunkNumber": number, "flowCurrentChunkSize": len(chunk)}
+                try:
+                    self._request(
+                        "POST",
+                        upload_path,
+                        data=form,
+                        files={"file": (name, chunk, "application/octet-stream")},
+                    )
+                except HopsworksApiError as err:
+                    if err.error_code == 110012:
+                        raise HopsworksApiError(
+                            f"Cannot upload {name}: {target} already exists in project {self.project_name}; "
+                            "pass overwrite=True to replace it",
+                            status_code=err.status_code,
+                            error_code=err.error_code,
+                            error_msg=err.error_msg,
+                            usr_msg=err.usr_msg,
+                        ) from err
+                    raise
+        self.log.info("Uploaded %s (%d bytes) to %s", local, size, target)
+        return target
