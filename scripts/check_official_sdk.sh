@@ -98,7 +98,7 @@ PYTHON
 echo "==> emulator (https, 127.0.0.1)"
 "$PY" -m airflow_provider_hopsjobs.emulator --host 127.0.0.1 --port 0 --data-dir "$work/data" \
   --ready-file "$work/ready.json" --ssl-certfile "$work/server.pem" --ssl-keyfile "$work/server.key" \
-  --quiet > "$work/emulator.log" 2>&1 < /dev/null &
+  --access-log --quiet > "$work/emulator.log" 2>&1 < /dev/null &
 emulator_pid=$!
 for _ in $(seq 300); do
   [ -f "$work/ready.json" ] && break
