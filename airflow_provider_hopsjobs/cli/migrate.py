@@ -92,7 +92,7 @@ def build_plan(
     append_start_time: bool = False,
 ) -> list[PlanEntry]:
     """Decide, without side effects, what happens to every job."""
-    from airflow_provider_hopsjobs.operators.schedules import validate_hopsworks_cron
+    from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
     from airflow_provider_hopsjobs.status import HopsworksConfigError
 
     entries: list[PlanEntry] = []
@@ -104,7 +104,7 @@ def build_plan(
             continue
         expression = str(schedule.get("cronExpression", ""))
         try:
-            validate_hopsworks_cron(expression)
+            normalise_quartz_cron(expression)
         except HopsworksConfigError as err:
             entries.append(PlanEntry(name, "unsupported", str(err), cron_expression=expression))
             continue

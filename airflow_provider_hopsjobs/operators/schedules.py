@@ -13,33 +13,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.status import HopsworksConfigError
-from airflow_provider_hopsjobs.timetables.quartz_cron import QuartzCron, QuartzCronError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 ScheduleAction = Literal["upsert", "enable", "disable", "delete"]
 _ACTIONS: tuple[str, ...] = ("upsert", "enable", "disable", "delete")
-
-
-def validate_hopsworks_cron(expression: str) -> str:
-    """Check a Quartz expression the way Hopsworks will, before anything is sent.
-
-    Hopsworks parses with Quartz and additionally insists on a seconds field of ``0``; both
-    checks happen here so a DAG with a bad schedule fails at parse time, not in the API.
-    """
-    try:
-        cron = QuartzCron.parse(expression)
-    except QuartzCronError as err:
-        raise HopsworksConfigError(f"Invalid Hopsworks cron expression {expression!r}: {err}") from err
-    if cron.seconds_field != "0":
-        raise HopsworksConfigError(
-            f"Invalid Hopsworks cron expression {expression!r}: Hopsworks only accepts a seconds "
-            f"field of '0', got {cron.seconds_field!r}."
-        )
-    return expression.strip()
 
 
 def _epoch_seconds(value: datetime | None) -> int | None:
@@ -89,7 +71,7 @@ class HopsworksScheduleJobOperator(BaseOperator):
             if not cron_expression:
                 raise HopsworksConfigError("action='upsert' needs a cron_expression.")
             if "{{" not in cron_expression:
-                validate_hopsworks_cron(cron_expression)
+                normalise_quartz_cron(cron_expression)
         self.job_name = job_name
         self.action = action
         self.cron_expression = cron_expression
@@ -131,7 +113,7 @@ class HopsworksScheduleJobOperator(BaseOperator):
         return {"job_name": self.job_name, "schedule": schedule, "changed": True}
 
     def _upsert(self, hook: HopsworksHook, existing: dict[str, Any] | None) -> dict[str, Any]:
-        expression = validate_hopsworks_cron(str(self.cron_expression))
+        expression = normalise_quartz_cron(str(self.cron_expression))
         if existing is not None and self._matches(existing, expression):
             self.log.info("Schedule of job %s already matches; nothing sent.", self.job_name)
             return {"job_name": self.job_name, "schedule": existing, "changed": False}

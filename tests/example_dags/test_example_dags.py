@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from airflow_support import connect, private_emulator
 
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators import reattach
+from tests.airflow_support import connect, private_emulator
 
 pytestmark = pytest.mark.airflow_e2e
 

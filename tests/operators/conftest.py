@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from airflow_support import fake_clock
+from tests.airflow_support import fake_clock
 
 __all__ = ["fake_clock"]

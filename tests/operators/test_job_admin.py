@@ -8,7 +8,6 @@ from unittest import mock
 
 import pytest
 from airflow.sdk import DAG
-from airflow_support import FakeClock, execution, make_context
 
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook, JobUpsertResult
 from airflow_provider_hopsjobs.operators.jobs import (
@@ -21,6 +20,7 @@ from airflow_provider_hopsjobs.status import (
     HopsworksNotFoundError,
     HopsworksWaitTimeoutError,
 )
+from tests.airflow_support import FakeClock, execution, make_context
 
 JOB_URL = "https://hopsworks.example.com/p/119/jobs/named/train"
 JOB = {"id": 3, "name": "train", "jobType": "PYTHON", "config": {"appPath": "hdfs:///Projects/demo/x.py"}}

@@ -17,15 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_support import (
-    FakeTaskStateStore,
-    FakeTI,
-    connect,
-    first_event,
-    make_context,
-    private_emulator,
-    run_operator,
-)
 
 from airflow_provider_hopsjobs._compat import TaskDeferred
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
@@ -46,6 +37,15 @@ from airflow_provider_hopsjobs.status import (
     is_terminal,
 )
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
+from tests.airflow_support import (
+    FakeTaskStateStore,
+    FakeTI,
+    connect,
+    first_event,
+    make_context,
+    private_emulator,
+    run_operator,
+)
 
 SCRIPTS = {
     "sleeper.py": """

@@ -7,7 +7,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from airflow_support import FakeTaskStateStore, FakeTI
 
 from airflow_provider_hopsjobs.operators import reattach
 from airflow_provider_hopsjobs.operators.reattach import (
@@ -19,6 +18,7 @@ from airflow_provider_hopsjobs.operators.reattach import (
     new_record,
     variable_key,
 )
+from tests.airflow_support import FakeTaskStateStore, FakeTI
 
 
 class FakeVariable:

@@ -13,7 +13,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from airflow_support import FakeClock, FakeTaskStateStore, FakeTI, execution, make_context
 
 from airflow_provider_hopsjobs._compat import AirflowFailException, TaskDeferred
 from airflow_provider_hopsjobs.hooks.errors import HopsworksLogUnavailableError
@@ -31,6 +30,7 @@ from airflow_provider_hopsjobs.status import (
 )
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.waiting import poll_intervals
+from tests.airflow_support import FakeClock, FakeTaskStateStore, FakeTI, execution, make_context
 
 URL = "https://hopsworks.example.com/p/119/jobs/named/train/executions"
 PYTHON_JOB = {"id": 3, "name": "train", "jobType": "PYTHON", "config": {"type": "pythonJobConfiguration"}}

@@ -13,8 +13,6 @@ try:
     from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSensorTimeout
 except ImportError:  # Airflow 3.0
     from airflow.exceptions import AirflowRescheduleException, AirflowSensorTimeout
-from airflow_support import FakeClock, FakeTI, execution, make_context
-
 from airflow_provider_hopsjobs._compat import AirflowSkipException, TaskDeferred
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
@@ -25,6 +23,7 @@ from airflow_provider_hopsjobs.status import (
     HopsworksJobFailedError,
 )
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
+from tests.airflow_support import FakeClock, FakeTI, execution, make_context
 
 URL = "https://hopsworks.example.com/p/119/jobs/named/train/executions"
 
