@@ -32,7 +32,7 @@ from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
 from airflow_provider_hopsjobs.hooks.retry_policy import (
     RetryPolicy,
     TransientHttpError,
-    async_retrying,
+    async_call,
     is_retryable_status,
     parse_retry_after,
     retrying,
@@ -353,8 +353,19 @@ class HopsworksBaseHook(BaseHook):
         settings = await self._aget_settings()
         session = await async_session.get_session(settings)
         what = f"{method} {API_PREFIX}{path}"
-        retryer = async_retrying(settings.retry_policy, what, sleep=self._async_sleep, logger=self.log)
-        return await retryer(self._asend, session, settings, method, path, params=params, json=json)
+        return await async_call(
+            settings.retry_policy,
+            what,
+            self._asend,
+            session,
+            settings,
+            method,
+            path,
+            params=params,
+            json=json,
+            sleep=self._async_sleep,
+            logger=self.log,
+        )
 
     async def _aproject_id(self) -> int:
         settings = await self._aget_settings()

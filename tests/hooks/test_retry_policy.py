@@ -13,6 +13,7 @@ import requests
 from airflow_provider_hopsjobs.hooks.retry_policy import (
     RetryPolicy,
     TransientHttpError,
+    async_call,
     async_retrying,
     is_ambiguous,
     is_transient,
@@ -190,3 +191,81 @@ async def test_async_retrying_shares_waits_and_bounds():
 
     with pytest.raises(HopsworksApiUnavailableError, match="after 3 attempt"):
         await async_retrying(policy, "GET /x", sleep=fake_sleep)(always_down)
+
+
+async def test_async_call_makes_one_bare_attempt_when_it_works():
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    calls = []
+
+    async def fn(value: str, *, suffix: str) -> str:
+        calls.append(value)
+        return value + suffix
+
+    assert await async_call(RetryPolicy(), "GET /x", fn, "o", suffix="k", sleep=fake_sleep) == "ok"
+    assert calls == ["o"]
+    assert sleeps == []
+
+
+async def test_async_call_retries_exactly_like_async_retrying():
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    calls = 0
+
+    async def fn() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise TransientHttpError("busy", status_code=429, retry_after=5)
+        if calls == 2:
+            raise aiohttp.ServerDisconnectedError()
+        return "ok"
+
+    policy = RetryPolicy(max_attempts=3, initial_wait=1, max_wait=1, max_total_seconds=60, jitter=0)
+    assert await async_call(policy, "GET /x", fn, sleep=fake_sleep) == "ok"
+    assert (calls, sleeps) == (3, [5, 1])
+
+    async def always_down() -> None:
+        raise aiohttp.ClientConnectionError("down")
+
+    with pytest.raises(HopsworksApiUnavailableError, match="GET /x failed after 3 attempt"):
+        await async_call(policy, "GET /x", always_down, sleep=fake_sleep)
+    with pytest.raises(HopsworksApiUnavailableError, match="after 1 attempt"):
+        await async_call(RetryPolicy(max_attempts=1), "GET /x", always_down, sleep=fake_sleep)
+
+    async def rejected() -> None:
+        raise HopsworksApiError("rejected")
+
+    sleeps.clear()
+    with pytest.raises(HopsworksApiError, match="rejected"):
+        await async_call(policy, "GET /x", rejected, sleep=fake_sleep)
+    assert sleeps == []
+
+
+async def test_async_call_charges_the_bare_attempt_to_the_budget(monkeypatch):
+    """A first attempt that took 10 s leaves 15 s of a 25 s budget: three attempts in all."""
+    import tenacity
+
+    clock = {"now": 1000.0}
+
+    async def fake_sleep(seconds: float) -> None:
+        clock["now"] += seconds
+
+    calls = []
+
+    async def slow_failure() -> None:
+        calls.append(1)
+        clock["now"] += 10
+        raise aiohttp.ServerTimeoutError("slow")
+
+    monkeypatch.setattr(tenacity.time, "monotonic", lambda: clock["now"])
+    policy = RetryPolicy(max_attempts=100, initial_wait=0, max_wait=0, max_total_seconds=25, jitter=0)
+    with pytest.raises(HopsworksApiUnavailableError, match=r"after 3 attempt\(s\) in 30.0 s"):
+        await async_call(policy, "GET /x", slow_failure, sleep=fake_sleep)
+    assert len(calls) == 3
