@@ -93,7 +93,7 @@ def is_transient(error: BaseException) -> bool:
 
 
 def poll_intervals(
-    cap: float, first: float = FIRST_POLL_INTERVAL, growth: float = POLL_GROWTH
+    cap: float, first: float = FIRST_POLL_INTERVAL, growth: float = POLL_GROWTH, *, waited: float = 0.0
 ) -> Iterator[float]:
     """Yield sleep intervals: ``first`` while the wait is young, then ``growth`` times the time
     waited so far, never more than ``cap``.
@@ -102,12 +102,13 @@ def poll_intervals(
     run time: one second for jobs of up to ``first / growth`` seconds (20 s), 1.5 s for a
     30 s job, the cap for long ones. A geometric back-off (1, 1, 2, 3, 5, 8 ...) would be
     cheaper early on but notices a 14 s job only at 20 s. A cap below ``first`` simply
-    polls at the cap.
+    polls at the cap. ``waited`` resumes the schedule of a wait that began earlier (a
+    trigger handed to another triggerer keeps polling at its old pace).
     """
     if cap <= first:
         while True:
             yield cap
-    waited = 0.0
+    waited = max(0.0, waited)
     while True:
         interval = min(cap, max(first, waited * growth))
         yield interval
@@ -292,6 +293,7 @@ class ExecutionWatch:
         log: logging.Logger | Any | None = None,
         wall_clock: Callable[[], float] | None = None,
         monotonic: Callable[[], float] | None = None,
+        waited: float = 0.0,
     ) -> None:
         self.job_name = job_name
         self.execution_id = int(execution_id)
@@ -301,7 +303,7 @@ class ExecutionWatch:
         self.log = log if log is not None else logging.getLogger(__name__)
         self._wall_clock = wall_clock
         self._monotonic = monotonic
-        self._intervals = poll_intervals(poll_interval)
+        self._intervals = poll_intervals(poll_interval, waited=waited)
         self._first_error_at: float | None = None
         self.last_execution: dict[str, Any] | None = None
         self.polls = 0

@@ -26,6 +26,12 @@ def test_poll_schedule_starts_fast_backs_off_and_caps() -> None:
     assert list(itertools.islice(poll_intervals(0.5), 3)) == [0.5, 0.5, 0.5]
 
 
+def test_poll_schedule_resumes_a_wait_that_began_earlier() -> None:
+    assert list(itertools.islice(poll_intervals(30, waited=100), 2)) == [5.0, 5.25]
+    assert list(itertools.islice(poll_intervals(30, waited=3600), 2)) == [30, 30]
+    assert next(poll_intervals(30, waited=-5)) == 1  # a clock that went backwards starts afresh
+
+
 def test_poll_schedule_is_cheap_for_long_waits() -> None:
     """An hour's wait with a 30 s cap costs a few hundred polls, not thousands."""
     waited, polls = 0.0, 0

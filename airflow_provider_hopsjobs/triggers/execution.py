@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_hopsjobs import waiting
 from airflow_provider_hopsjobs.status import SUPPORTED_JOB_TYPES, TERMINAL_STATES
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_hopsjobs.waiting import (
@@ -70,6 +71,10 @@ class HopsworksExecutionTrigger(BaseTrigger):
     :param poll_interval: cap of the adaptive poll schedule, seconds.
     :param transient_error_budget_seconds: how long an unreachable or failing API is ridden out.
     :param cancel_on_kill: stop the execution when the task is killed while deferred.
+    :param wait_started_at: when the wait began, epoch seconds; defaults to now, i.e. when
+        the task defers. The poll schedule stretches with the time waited since, so a
+        trigger that a restarted or rebalanced triggerer re-creates from its kwargs keeps
+        its pace instead of polling every second again.
 
     Every argument is validated here, so a bad value fails in the operator before the
     execution is started, not when the task defers.
@@ -87,6 +92,7 @@ class HopsworksExecutionTrigger(BaseTrigger):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         transient_error_budget_seconds: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
         cancel_on_kill: bool = True,
+        wait_started_at: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         if not isinstance(job_name, str) or not job_name.strip():
@@ -116,6 +122,11 @@ class HopsworksExecutionTrigger(BaseTrigger):
             "transient_error_budget_seconds", transient_error_budget_seconds, allow_zero=True
         )
         self.cancel_on_kill = cancel_on_kill
+        if wait_started_at is None:
+            wait_started_at = waiting.wall_time()
+        elif isinstance(wait_started_at, bool) or not isinstance(wait_started_at, (int, float)):
+            raise ValueError(f"wait_started_at must be epoch seconds, got {wait_started_at!r}")
+        self.wait_started_at = float(wait_started_at)
         self._fired = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -131,6 +142,7 @@ class HopsworksExecutionTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "transient_error_budget_seconds": self.transient_error_budget_seconds,
                 "cancel_on_kill": self.cancel_on_kill,
+                "wait_started_at": self.wait_started_at,
             },
         )
 
@@ -149,6 +161,7 @@ class HopsworksExecutionTrigger(BaseTrigger):
             poll_interval=self.poll_interval,
             transient_error_budget=self.transient_error_budget_seconds,
             log=self.log,
+            waited=waiting.wall_time() - self.wait_started_at,
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

@@ -138,6 +138,7 @@ def test_defers_with_trigger_after_publishing_the_execution(fake_clock: FakeCloc
         "poll_interval": 15.0,
         "transient_error_budget_seconds": 600.0,
         "cancel_on_kill": True,
+        "wait_started_at": fake_clock.now,  # the poll schedule continues from here in the triggerer
     }
     assert ti.xcoms == {"execution_id": 7, "execution_url": URL}
     assert store.values[STATE_STORE_KEY]["execution_id"] == 7

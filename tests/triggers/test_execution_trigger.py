@@ -53,6 +53,7 @@ def test_serialize_round_trips_with_json_only_values() -> None:
         deadline="2030-01-01T00:00:00Z",
         transient_error_budget_seconds=120,
         cancel_on_kill=False,
+        wait_started_at=1_800_000_000,
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == CLASSPATH
@@ -66,6 +67,7 @@ def test_serialize_round_trips_with_json_only_values() -> None:
         "poll_interval": 30.0,
         "transient_error_budget_seconds": 120.0,
         "cancel_on_kill": False,
+        "wait_started_at": 1_800_000_000.0,
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert HopsworksExecutionTrigger(**kwargs).serialize() == (classpath, kwargs)
@@ -131,6 +133,21 @@ async def test_polls_until_success_with_adaptive_schedule(fake_clock: FakeClock)
     get.assert_awaited_with("train", 7)
     # The shared adaptive schedule: starts near one second, never beyond the cap.
     assert fake_clock.sleeps == list(itertools.islice(poll_intervals(2.5), 4))
+
+
+async def test_a_recreated_trigger_keeps_the_pace_of_its_wait(fake_clock: FakeClock) -> None:
+    """A triggerer restart must not turn an hour-old wait back into polling every second."""
+    running = [execution(state="RUNNING")] * 3
+    done = execution(state="FINISHED", final_status="SUCCEEDED")
+    with patch_get(*running, done):
+        await collect(make_trigger(poll_interval=10, wait_started_at=fake_clock.now - 3600))
+    assert fake_clock.sleeps == [10.0, 10.0, 10.0]
+
+
+def test_wait_started_at_defaults_to_now_and_is_checked(fake_clock: FakeClock) -> None:
+    assert make_trigger().wait_started_at == fake_clock.now
+    with pytest.raises(ValueError, match="wait_started_at"):
+        make_trigger(wait_started_at="yesterday")
 
 
 @pytest.mark.parametrize(
