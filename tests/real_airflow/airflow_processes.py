@@ -395,7 +395,10 @@ class AirflowProcesses:
 
         def probe() -> str | None:
             self.check_alive()
-            state = str(self.dag_run(dag_id, run_id)["state"])
+            response = self.api("GET", self.run_path(dag_id, run_id), allow={404})
+            if response.status_code == 404:  # not committed yet (the POST's answer can come first)
+                return None
+            state = str(response.json()["state"])
             return state if state in wanted else None
 
         return poll(
