@@ -29,6 +29,10 @@ class _LogNotReady(Exception):
 class LogsMixin(ExecutionsMixin, DatasetsMixin):
     """The logs part of :class:`~.hopsworks.HopsworksHook`."""
 
+    #: First pause before another look at a log that is not ready yet; it doubles each time.
+    #: Short, because a finished job's log usually arrives within a second and the task
+    #: (and every task after it) waits for it.
+    log_poll_first_wait: float = 0.25
     #: Longest pause between two looks at a log that is not ready yet.
     log_poll_max_wait: float = 10.0
 
@@ -100,7 +104,9 @@ class LogsMixin(ExecutionsMixin, DatasetsMixin):
 
         waiter = Retrying(
             retry=retry_if_exception_type(_LogNotReady),
-            wait=wait_exponential(multiplier=1, min=1, max=self.log_poll_max_wait),
+            wait=wait_exponential(
+                multiplier=self.log_poll_first_wait, min=self.log_poll_first_wait, max=self.log_poll_max_wait
+            ),
             stop=past_deadline,
             sleep=self._sleep,
             reraise=True,
