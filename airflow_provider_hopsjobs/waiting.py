@@ -9,10 +9,10 @@ behave the same" true by construction instead of by two loops that happen to agr
 The outcome of a wait is a plain JSON-able *event* dict (the payload a trigger yields), so
 the worker-side completion code handles a sync wait and a deferred one identically.
 
-Polling starts at one second and stretches with the time already waited (each sleep is
-at most 5 % of it) up to the configured cap: a job that takes half a minute is noticed
+Polling starts at half a second and stretches with the time already waited (each sleep
+is at most 5 % of it) up to the configured cap: a job that takes half a minute is noticed
 within about a second of its end, and one that takes five hours costs a request every
-``poll_interval`` seconds (about 190 requests in its first hour with the default cap).
+``poll_interval`` seconds (about 200 requests in its first hour with the default cap).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ DEFAULT_POLL_INTERVAL: Final[float] = 30.0
 #: How long a wait rides out an unreachable or failing API before giving up (seconds).
 DEFAULT_TRANSIENT_ERROR_BUDGET: Final[float] = 600.0
 #: First interval of the adaptive schedule (seconds).
-FIRST_POLL_INTERVAL: Final[float] = 1.0
+FIRST_POLL_INTERVAL: Final[float] = 0.5
 #: Longest sleep of the adaptive schedule, as a share of the time waited so far.
 POLL_GROWTH: Final[float] = 0.05
 
@@ -99,8 +99,8 @@ def poll_intervals(
     waited so far, never more than ``cap``.
 
     The delay in noticing that an execution ended thus stays within a few per cent of its
-    run time: one second for jobs of up to ``first / growth`` seconds (20 s), 1.5 s for a
-    30 s job, the cap for long ones. A geometric back-off (1, 1, 2, 3, 5, 8 ...) would be
+    run time: half a second for jobs of up to ``first / growth`` seconds (10 s), 1.5 s for
+    a 30 s job, the cap for long ones. A geometric back-off (1, 1, 2, 3, 5, 8 ...) would be
     cheaper early on but notices a 14 s job only at 20 s. A cap below ``first`` simply
     polls at the cap. ``waited`` resumes the schedule of a wait that began earlier (a
     trigger handed to another triggerer keeps polling at its old pace).

@@ -9,6 +9,7 @@ import pytest
 
 from airflow_provider_hopsjobs.status import HopsworksError
 from airflow_provider_hopsjobs.waiting import (
+    FIRST_POLL_INTERVAL,
     earliest_deadline,
     parse_deadline,
     poll_intervals,
@@ -19,17 +20,17 @@ from airflow_provider_hopsjobs.waiting import (
 
 def test_poll_schedule_starts_fast_backs_off_and_caps() -> None:
     intervals = list(itertools.islice(poll_intervals(10), 200))
-    assert intervals[0] == 1
+    assert intervals[0] == FIRST_POLL_INTERVAL
     assert intervals == sorted(intervals)  # never speeds up again
     assert max(intervals) == 10  # reaches the cap, never passes it
     assert intervals[-1] == 10
-    assert list(itertools.islice(poll_intervals(0.5), 3)) == [0.5, 0.5, 0.5]
+    assert list(itertools.islice(poll_intervals(0.2), 3)) == [0.2, 0.2, 0.2]
 
 
 def test_poll_schedule_resumes_a_wait_that_began_earlier() -> None:
     assert list(itertools.islice(poll_intervals(30, waited=100), 2)) == [5.0, 5.25]
     assert list(itertools.islice(poll_intervals(30, waited=3600), 2)) == [30, 30]
-    assert next(poll_intervals(30, waited=-5)) == 1  # a clock that went backwards starts afresh
+    assert next(poll_intervals(30, waited=-5)) == FIRST_POLL_INTERVAL  # a clock that went back
 
 
 def test_poll_schedule_is_cheap_for_long_waits() -> None:
