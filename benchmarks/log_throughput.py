@@ -36,7 +36,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import banner, emulator, python_job, result, rss_bytes, wait_for
+from _common import (
+    banner,
+    cpu_seconds,
+    emulator,
+    process_cpu_seconds,
+    python_job,
+    result,
+    rss_bytes,
+    wait_for,
+)
 
 JOB = "bench_print"
 PRINTER = """
@@ -79,14 +88,21 @@ def child(fd: int, execution_id: int) -> None:
     hook.get_execution(JOB, execution_id)  # connection read, project resolved: not part of the copy
     before = rss_bytes()
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS high-water mark
+    cpu_before = cpu_seconds()
     began = time.monotonic()
     write_execution_log(hook, JOB, execution_id, "out", log=operator.log)
     ended = time.monotonic()
-    report = {"began": began, "ended": ended, "rss_before": before, "rss_peak": peak_rss_bytes()}
+    report = {
+        "began": began,
+        "ended": ended,
+        "rss_before": before,
+        "rss_peak": peak_rss_bytes(),
+        "cpu": cpu_seconds() - cpu_before,
+    }
     print(json.dumps(report), flush=True)
 
 
-def supervise(execution_id: int, log_path: Path, api_key: str) -> tuple[dict[str, float], float]:
+def supervise(execution_id: int, log_path: Path, api_key: str) -> tuple[dict[str, float], float, float]:
     """Run the task process and be its supervisor; return its report and when the last record landed."""
     from airflow.sdk.execution_time.supervisor import (
         _configure_logging,
@@ -104,6 +120,7 @@ def supervise(execution_id: int, log_path: Path, api_key: str) -> tuple[dict[str
         stdout=subprocess.PIPE,
     )
     theirs.close()
+    cpu_before = cpu_seconds()
     done = False
 
     def on_close(sock: socket.socket) -> None:
@@ -116,17 +133,19 @@ def supervise(execution_id: int, log_path: Path, api_key: str) -> tuple[dict[str
     selector = selectors.DefaultSelector()
     selector.register(ours, selectors.EVENT_READ)
     while not done:
-        for _key, _ in selector.select(timeout=1):
+        events = selector.select(timeout=1)
+        for _key, _ in events:
             if not callback(ours):
-                done = True
-        if proc.poll() is not None and not selector.select(timeout=0):
+                done = True  # end of stream: the task process closed its end
+        if not events and proc.poll() is not None:
             break
     last_record = time.monotonic()
+    supervisor_cpu = cpu_seconds() - cpu_before
     log_file.close()
     out, _ = proc.communicate(timeout=60)
     if proc.returncode != 0:
         raise SystemExit(f"the task process failed with exit code {proc.returncode}")
-    return json.loads(out.decode().strip().splitlines()[-1]), last_record
+    return json.loads(out.decode().strip().splitlines()[-1]), last_record, supervisor_cpu
 
 
 def check(log_path: Path, expected_lines: int) -> tuple[int, int]:
@@ -181,7 +200,10 @@ def main() -> int:
         bytes_printed = lines_printed * args.line_bytes
 
         log_path = Path(folder) / "attempt=1.log"
-        report, last_record = supervise(eid, log_path, emu.api_key)
+        assert emu._proc is not None
+        emulator_cpu = process_cpu_seconds(emu._proc.pid)
+        report, last_record, supervisor_cpu = supervise(eid, log_path, emu.api_key)
+        emulator_cpu = process_cpu_seconds(emu._proc.pid) - emulator_cpu
         lines, size = check(log_path, lines_printed)
         if size != bytes_printed:
             raise SystemExit(f"{size} bytes of lines in the task log, the job printed {bytes_printed}")
@@ -193,6 +215,10 @@ def main() -> int:
         f"   {bytes_printed / 1e6:.1f} MB in {lines:,} lines: task side done after "
         f"{report['ended'] - report['began']:.2f} s, last record in the log file after {seconds:.2f} s; "
         f"task log file {log_path.name} checked line by line"
+    )
+    print(
+        f"   CPU: task process {report['cpu']:.2f} s, supervisor {supervisor_cpu:.2f} s, "
+        f"emulator serving the file {emulator_cpu:.2f} s ({os.cpu_count()} CPUs, shared)"
     )
     task_side = bytes_printed / (report["ended"] - report["began"]) / 1e6
     print(f"   task process alone: {task_side:.0f} MB/s (it waits whenever the supervisor falls behind)")
