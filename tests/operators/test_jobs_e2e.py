@@ -21,6 +21,7 @@ import pytest
 from airflow_provider_hopsjobs._compat import TaskDeferred
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.operators import reattach
 from airflow_provider_hopsjobs.operators.jobs import (
     HopsworksCreateJobOperator,
     HopsworksDeleteJobOperator,
@@ -116,6 +117,15 @@ def final_state(job_name: str, execution_id: int) -> dict[str, Any]:
     return wait_until(
         lambda: (e := hook.get_execution(job_name, execution_id)) and is_terminal(e["state"]) and e
     )  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def task_state_store_tier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests hand the operator a fake task state store, whatever the Airflow version.
+
+    (Airflow before 3.3 keeps the record in a Variable; that tier has tests of its own.)
+    """
+    monkeypatch.setattr(reattach, "AIRFLOW_V_3_3_PLUS", True)
 
 
 # -- create ----------------------------------------------------------------------------------

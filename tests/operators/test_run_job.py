@@ -17,6 +17,7 @@ import pytest
 from airflow_provider_hopsjobs._compat import AirflowFailException, TaskDeferred
 from airflow_provider_hopsjobs.hooks.errors import HopsworksLogUnavailableError
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.operators import reattach
 from airflow_provider_hopsjobs.operators.jobs import HopsworksRunJobOperator
 from airflow_provider_hopsjobs.operators.reattach import STATE_STORE_KEY
 from airflow_provider_hopsjobs.status import (
@@ -64,6 +65,15 @@ def hook_basics() -> Iterator[dict[str, mock.MagicMock]]:
         mock.patch.object(HopsworksHook, "execution_url", return_value=URL) as url,
     ):
         yield {"get_job": get_job, "execution_url": url}
+
+
+@pytest.fixture(autouse=True)
+def task_state_store_tier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests hand the operator a fake task state store, whatever the Airflow version.
+
+    (Airflow before 3.3 keeps the record in a Variable; that tier has tests of its own.)
+    """
+    monkeypatch.setattr(reattach, "AIRFLOW_V_3_3_PLUS", True)
 
 
 # -- construction -----------------------------------------------------------------------------
