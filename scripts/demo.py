@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
@@ -75,14 +75,6 @@ _AIRFLOW_MILESTONES = {
     "[DAG TEST] running trigger in line": "the trigger waits on the execution (run in-line by dag.test)",
     "[DAG TEST] Trigger completed": "the trigger fired; the task resumes to copy the job's logs",
 }
-
-
-class DemoInterrupted(BaseException):
-    """SIGINT, SIGTERM or SIGHUP arrived; unwinding stops everything that was started.
-
-    A ``BaseException``, like ``KeyboardInterrupt``, so that ``dag.test()``'s own
-    ``except Exception`` (which marks the task failed and carries on) lets it through.
-    """
 
 
 # -- reading Airflow's output ------------------------------------------------------------------
@@ -328,44 +320,66 @@ def airflow_environment(home: Path, dags_folder: Path, connection_json: str) -> 
     }
 
 
-def send_output_to(path: Path) -> TextIO:
-    """Send file descriptors 1 and 2 to ``path`` for the rest of the process; return the console.
+def send_output_to(path: Path) -> Say:
+    """Send file descriptors 1 and 2 to ``path`` for good; return a printer for the terminal.
 
     Not undone on the way out: threads Airflow started may still write while the demo stops,
-    and their lines belong in the log, not on the terminal.
+    and their lines belong in the log, not on the terminal. The printer writes to the file
+    descriptor directly, so a signal handler may use it while the main thread is printing.
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    console = os.fdopen(os.dup(1), "w", buffering=1)
+    console = os.dup(1)
     with open(path, "ab") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
-    return console
+
+    def say(text: str = "") -> None:
+        data = f"{text}\n".encode()
+        while data:
+            data = data[os.write(console, data) :]
+
+    return say
 
 
 class Interrupts:
-    """Turn the first SIGINT, SIGTERM or SIGHUP into :class:`DemoInterrupted`; ignore the rest.
+    """On the first SIGINT, SIGTERM or SIGHUP, call ``on_signal`` (which stops everything and
+    exits); ignore the rest, so that a second Ctrl-C cannot cut the clean-up short.
 
-    The rest are ignored so that a second Ctrl-C cannot cut the clean-up short.
+    The clean-up runs in the handler itself rather than by unwinding: ``dag.test()`` runs each
+    task in this process, and Airflow's task runner catches whatever a task raises, even a
+    ``KeyboardInterrupt``, marks the task failed and carries on. The same runner installs a
+    SIGTERM handler of its own for every task (it calls the operator's ``on_kill``) and never
+    puts the previous one back, so once installed these handlers stay: later attempts to
+    replace them are ignored. Stopping the emulator, which kills its jobs, ends a running
+    execution here.
     """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    def __init__(self) -> None:
+    def __init__(self, on_signal: Callable[[str], NoReturn]) -> None:
+        self.on_signal = on_signal
         self.received: str | None = None
+        self._set_handler = signal.signal
 
     def install(self) -> None:
         for sig in self.SIGNALS:
-            signal.signal(sig, self._handle)
+            self._set_handler(sig, self._handle)
+        signal.signal = self._keep_ours  # type: ignore[assignment]
 
     def hold(self) -> None:
-        """From now on only record signals: the clean-up is running."""
+        """From now on ignore these signals: the clean-up is running."""
         self.received = self.received or ""
+
+    def _keep_ours(self, signalnum: int, handler: Any) -> Any:
+        if signalnum in self.SIGNALS:
+            return self._handle
+        return self._set_handler(signalnum, handler)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.received is None:
             self.received = signal.Signals(signum).name
-            raise DemoInterrupted(self.received)
+            self.on_signal(self.received)
 
 
 # -- Airflow ----------------------------------------------------------------------------------
@@ -443,50 +457,71 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class Teardown:
+    """Stops what the demo started and reports, once: at the end, or from a signal handler."""
+
+    def __init__(self, emulator: EmulatorHandle, workdir: Path, *, keep: bool, say: Say) -> None:
+        self.emulator, self.workdir, self.keep, self.say = emulator, workdir, keep, say
+        self.started = time.monotonic()
+        self.done = False
+
+    def __call__(self, status: int) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.say("==> stopping the emulator and its jobs")
+        self.emulator.stop()
+        if self.emulator.log_path.exists():
+            shutil.copy(self.emulator.log_path, self.workdir / "emulator.log")
+        if not self.keep:
+            for sub in ("airflow", "emulator"):
+                shutil.rmtree(self.workdir / sub, ignore_errors=True)
+        self.say(f"    full Airflow output: {self.workdir / 'airflow-output.log'}")
+        outcome = "every task succeeded" if status == EXIT_OK else f"exit status {status}"
+        self.say(f"==> done in {time.monotonic() - self.started:.0f} s: {outcome}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.monotonic()
-    interrupts = Interrupts()
-    interrupts.install()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="hopsjobs-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     airflow_log = workdir / "airflow-output.log"
     airflow_log.touch()
     # From here on the terminal gets only our own lines; Airflow's go to the log file.
-    console = send_output_to(airflow_log)
-
-    def say(text: str = "") -> None:
-        print(text, file=console, flush=True)
+    say = send_output_to(airflow_log)
 
     from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 
     emulator = EmulatorHandle(data_dir=workdir / "emulator")
+    teardown = Teardown(emulator, workdir, keep=args.keep, say=say)
+
+    def interrupted(name: str) -> NoReturn:
+        say(f"==> interrupted ({name}); stopping everything")
+        teardown(EXIT_INTERRUPTED)
+        os._exit(EXIT_INTERRUPTED)
+
+    interrupts = Interrupts(interrupted)
+    interrupts.install()
+
+    def narrate(text: str) -> None:
+        if not teardown.done:  # the narration stops where the teardown's report starts
+            say(text)
+
     status = EXIT_ERROR
     try:
-        status = run_demo(args, workdir, emulator, say)
-    except DemoInterrupted as interrupt:
-        say(f"==> interrupted ({interrupt}); stopping everything")
-        status = EXIT_INTERRUPTED
+        status = run_demo(args, workdir, emulator, say, narrate)
     except Exception as err:
         say(f"==> the demo failed: {type(err).__name__}: {err}")
         traceback.print_exc()  # into the log
     finally:
         interrupts.hold()
-        say("==> stopping the emulator and its jobs")
-        emulator.stop()
-        if emulator.log_path.exists():
-            shutil.copy(emulator.log_path, workdir / "emulator.log")
-        if not args.keep:
-            for sub in ("airflow", "emulator"):
-                shutil.rmtree(workdir / sub, ignore_errors=True)
-        say(f"    full Airflow output: {airflow_log}")
-        outcome = "every task succeeded" if status == EXIT_OK else f"exit status {status}"
-        say(f"==> done in {time.monotonic() - started:.0f} s: {outcome}")
-        console.close()
+        teardown(status)
     return status
 
 
-def run_demo(args: argparse.Namespace, workdir: Path, emulator: EmulatorHandle, say: Say) -> int:
+def run_demo(
+    args: argparse.Namespace, workdir: Path, emulator: EmulatorHandle, say: Say, narrate: Say
+) -> int:
     """Start the emulator, prepare Airflow, run the DAG, print the summary; return the exit status."""
     say("==> starting the Hopsworks emulator")
     emulator.start()
@@ -496,12 +531,15 @@ def run_demo(args: argparse.Namespace, workdir: Path, emulator: EmulatorHandle, 
     say(f"==> preparing Airflow: throw-away AIRFLOW_HOME {home}, SQLite metadata DB")
     home.mkdir(exist_ok=True)
     dags_folder = args.dags_folder.resolve()
+    # Hermetic: the caller's Airflow settings (a real DB, another executor...) must not leak in.
+    for name in [name for name in os.environ if name.startswith("AIRFLOW")]:
+        del os.environ[name]
     os.environ.update(airflow_environment(home, dags_folder, emulator.connection_json()))
     migrate_db()
 
     say(f"==> running {args.dag_id} with dag.test() (deferrable tasks run their trigger in-line)")
     say("    the first task starts after ~8 s: Airflow builds its in-process execution API")
-    follower = Follower(workdir / "airflow-output.log", Narrator(), say)
+    follower = Follower(workdir / "airflow-output.log", Narrator(), narrate)
     follower.start()
     try:
         dag, run_id, run_state = run_dag(args.dag_id, dags_folder)
