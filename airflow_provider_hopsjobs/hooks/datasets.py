@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import requests
 
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, segment
 from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
+from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
 from airflow_provider_hopsjobs.status import (
     HopsworksApiError,
     HopsworksApiUnavailableError,
@@ -73,7 +75,12 @@ class DatasetsMixin(HopsworksBaseHook):
             ("generate_readme", "false"),
             ("type", "DATASET"),
         ]
-        self._request("POST", self._dataset_path(segment(relative)), params=params)
+        try:
+            self._request("POST", self._dataset_path(segment(relative)), params=params)
+        except HopsworksApiError:
+            # A retry after a lost response meets the directory our first attempt made.
+            if self.stat(relative) is None:
+                raise
 
     def delete_path(self, path: str) -> None:
         """Delete a file or directory. :raises HopsworksNotFoundError: nothing there."""
@@ -125,7 +132,8 @@ class DatasetsMixin(HopsworksBaseHook):
         if self.stat(directory) is None:
             self.mkdir(directory)
         if overwrite and self.stat(target) is not None:
-            self.delete_path(target)
+            with contextlib.suppress(HopsworksNotFoundError):  # a retried delete finds it gone
+                self.delete_path(target)
         size = local.stat().st_size
         chunk_size = int(self.upload_chunk_size)
         # flow.js sends an empty file as one empty chunk; so do we.
@@ -145,12 +153,7 @@ class DatasetsMixin(HopsworksBaseHook):
                 chunk = handle.read(chunk_size)
                 form = {**fields, "flowChunkNumber": number, "flowCurrentChunkSize": len(chunk)}
                 try:
-                    self._request(
-                        "POST",
-                        upload_path,
-                        data=form,
-                        files={"file": (name, chunk, "application/octet-stream")},
-                    )
+                    self._send_chunk(upload_path, form, (name, chunk), target=target, size=size)
                 except HopsworksApiError as err:
                     if err.error_code == 110012:
                         raise HopsworksApiError(
@@ -164,3 +167,38 @@ class DatasetsMixin(HopsworksBaseHook):
                     raise
         self.log.info("Uploaded %s (%d bytes) to %s", local, size, target)
         return target
+
+    def _send_chunk(
+        self, upload_path: str, form: dict[str, Any], part: tuple[str, bytes], *, target: str, size: int
+    ) -> None:
+        """POST one chunk under the retry policy, without mistaking our own lost success for a clash.
+
+        A chunk is not idempotent: once the last one is in, the file exists and the same
+        chunk sent again is refused with "already exists" (110012). So after an attempt
+        that may have reached the server (a dropped connection, a timeout, a 5xx), that
+        refusal means success when the file is there at its full size.
+        """
+        what = f"POST {API_PREFIX}{upload_path}"
+        ambiguous = False
+
+        def attempt() -> None:
+            nonlocal ambiguous
+            try:
+                self._send(
+                    "POST", upload_path, data=form, files={"file": (*part, "application/octet-stream")}
+                )
+            except HopsworksApiError as err:
+                if err.error_code == 110012 and ambiguous and self._has_size(target, size):
+                    self.log.warning("The upload of %s completed although its answer was lost", target)
+                    return
+                raise
+            except BaseException as exc:
+                ambiguous = ambiguous or is_ambiguous(exc)
+                raise
+
+        retrying(self.retry_policy, what, sleep=self._sleep, logger=self.log)(attempt)
+
+    def _has_size(self, path: str, size: int) -> bool:
+        found = self.stat(path)
+        attributes = (found or {}).get("attributes")
+        return isinstance(attributes, dict) and attributes.get("size") == size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 
 from airflow_provider_hopsjobs.status import HopsworksApiError, HopsworksConfigError, HopsworksNotFoundError
 from tests.hooks.conftest import P
@@ -140,6 +141,46 @@ def test_upload_chunk_is_retried_on_503(hook, project, requests_mock, tmp_path, 
     )
     hook.upload_file(tmp_path / "a.py", "Resources/jobs/etl")
     assert upload.call_count == 2
+
+
+EXISTS = {"status_code": 400, "json": {"errorCode": 110012, "errorMsg": "Destination already exists."}}
+
+
+def test_a_chunk_whose_answer_was_lost_is_not_mistaken_for_a_clash(
+    hook, project, requests_mock, tmp_path, sleeps
+):
+    """The server stored the file, the answer got lost; the retry is told "already exists"."""
+    (tmp_path / "a.py").write_text("xyz")
+    requests_mock.get(f"{DS}/Resources%2Fjobs%2Fetl", json=DIR_STAT)
+    requests_mock.get(f"{DS}/Resources%2Fjobs%2Fetl%2Fa.py", json={"attributes": {"size": 3}})
+    upload = requests_mock.post(UPLOAD, [{"exc": requests.ConnectionError("dropped")}, EXISTS])
+    assert hook.upload_file(tmp_path / "a.py", "Resources/jobs/etl") == "Resources/jobs/etl/a.py"
+    assert upload.call_count == 2
+
+
+def test_a_clash_after_a_lost_answer_is_still_a_clash_when_the_file_differs(
+    hook, project, requests_mock, tmp_path, sleeps
+):
+    (tmp_path / "a.py").write_text("xyz")
+    requests_mock.get(f"{DS}/Resources%2Fjobs%2Fetl", json=DIR_STAT)
+    requests_mock.get(f"{DS}/Resources%2Fjobs%2Fetl%2Fa.py", json={"attributes": {"size": 999}})
+    requests_mock.post(UPLOAD, [{"exc": requests.ConnectionError("dropped")}, EXISTS])
+    with pytest.raises(HopsworksApiError, match="already exists"):
+        hook.upload_file(tmp_path / "a.py", "Resources/jobs/etl")
+
+
+def test_mkdir_whose_answer_was_lost_finds_its_directory(hook, project, requests_mock, sleeps):
+    requests_mock.get(f"{DS}/Resources", json={"attributes": {"dir": True}})
+    requests_mock.get(f"{DS}/Resources%2Fjobs", [MISSING, {"json": {"attributes": {"dir": True}}}])
+    exists = {
+        "status_code": 400,
+        "json": {"errorCode": 110047, "errorMsg": "A sub-directory already exists."},
+    }
+    create = requests_mock.post(
+        f"{DS}/Resources%2Fjobs", [{"exc": requests.ConnectionError("dropped")}, exists]
+    )
+    hook.mkdir("Resources/jobs")
+    assert create.call_count == 2
 
 
 def test_stat_and_missing_paths(hook, project, requests_mock):
