@@ -60,8 +60,10 @@ def xcoms(dag_run: Any, task_id: str) -> dict[str, Any]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id)
-        return {row.key: XComModel.deserialize_value(row) for row in session.scalars(query)}
+        query: Any = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id)
+        # Airflow 3.0 hands back an ORM Query, later versions a select().
+        rows = query.with_session(session).all() if hasattr(query, "with_session") else session.scalars(query)
+        return {row.key: XComModel.deserialize_value(row) for row in rows}
 
 
 def test_example_dags_import_cleanly(example_dag_bag: Any) -> None:
