@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -38,13 +38,17 @@ class ExecutionsMixin(HopsworksBaseHook):
     #: How far a server clock may lag ours when looking for an execution a lost request started.
     start_clock_skew: timedelta = timedelta(seconds=2)
 
-    def start_execution(self, job_name: str, args: str | Sequence[str] | None = None) -> dict[str, Any]:
+    def start_execution(
+        self, job_name: str, args: str | Sequence[str] | None = None, *, known_ids: Collection[int] = ()
+    ) -> dict[str, Any]:
         """Start one execution; ``args`` as one string, or a list that is shell-quoted into one.
 
         Starting is not idempotent. After an ambiguous failure (timeout, dropped connection,
         5xx) the next attempt first looks for an execution that the lost request created
         (submitted since the first attempt began, same args) and returns it instead of
-        starting a second one.
+        starting a second one. ``known_ids`` are executions that existed before this call
+        (an earlier task try's, which may have been submitted a moment ago with the same
+        args): they are never taken for the lost one.
         """
         path = self._job_path(job_name, "executions")
         body = args_string(args)
@@ -55,7 +59,9 @@ class ExecutionsMixin(HopsworksBaseHook):
         def attempt() -> dict[str, Any]:
             nonlocal first_attempt_at, ambiguous
             if ambiguous and first_attempt_at is not None:
-                found = self._find_lost_execution(job_name, body, first_attempt_at - self.start_clock_skew)
+                found = self._find_lost_execution(
+                    job_name, body, first_attempt_at - self.start_clock_skew, known_ids
+                )
                 if found is not None:
                     self.log.warning(
                         "The start request for job %s was interrupted, but it had started execution %s; "
@@ -83,11 +89,16 @@ class ExecutionsMixin(HopsworksBaseHook):
         self.log.info("Started execution %s of Hopsworks job %s", execution.get("id"), job_name)
         return execution
 
-    def _find_lost_execution(self, job_name: str, args: str, since: datetime) -> dict[str, Any] | None:
+    def _find_lost_execution(
+        self, job_name: str, args: str, since: datetime, known_ids: Collection[int] = ()
+    ) -> dict[str, Any] | None:
         """The oldest recent execution submitted at or after ``since`` with these args."""
         recent = self.list_executions(job_name, sort_by="submissiontime:desc", limit=20)
+        known = {int(i) for i in known_ids}
         candidates = []
         for execution in recent:
+            if int(execution.get("id") or 0) in known:
+                continue
             submitted = _safe_timestamp(execution.get("submissionTime"))
             if submitted is not None and submitted >= since:
                 candidates.append((submitted, int(execution.get("id") or 0), execution))

@@ -573,8 +573,11 @@ class HopsworksRunJobOperator(_HopsworksOperator):
     ) -> tuple[dict[str, Any], bool]:
         """The execution of an earlier try when it still counts, else a new one."""
         record = memory.recall()
+        earlier: dict[str, Any] = {}
         if record is not None and record["job_name"] == self.job_name:
             previous_id = record["execution_id"]
+            # Never to be taken for the execution a lost start request created.
+            earlier = {"known_ids": [int(previous_id)]}
             try:
                 previous: dict[str, Any] | None = self.hook.get_execution(self.job_name, previous_id)
             except HopsworksNotFoundError:
@@ -604,7 +607,7 @@ class HopsworksRunJobOperator(_HopsworksOperator):
                     previous.get("state"),
                     previous.get("finalStatus"),
                 )
-        execution = self.hook.start_execution(self.job_name, args)
+        execution = self.hook.start_execution(self.job_name, args, **earlier)
         execution_id = int(execution["id"])
         ti = context.get("ti")
         memory.remember(new_record(self.job_name, execution_id, getattr(ti, "try_number", None)))

@@ -130,6 +130,20 @@ def test_lost_start_resends_when_nothing_was_created(hook, project, requests_moc
     assert post.call_count == 2
 
 
+def test_lost_start_never_adopts_an_earlier_tries_execution(hook, project, requests_mock, sleeps):
+    """A retry right after a quick failure: the failed try's execution is seconds old, same args."""
+    post = requests_mock.post(
+        EXECS,
+        [{"exc": requests.ConnectionError("dropped")}, {"status_code": 201, "json": execution(13, args="a")}],
+    )
+    just_now = iso(datetime.now(timezone.utc))
+    requests_mock.get(
+        EXECS, json={"href": EXECS, "count": 1, "items": [execution(12, args="a", submitted=just_now)]}
+    )
+    assert hook.start_execution("etl", "a", known_ids=[12])["id"] == 13
+    assert post.call_count == 2
+
+
 def test_lost_start_with_empty_args_matches_default_args(hook, project, requests_mock, sleeps):
     requests_mock.post(EXECS, exc=requests.exceptions.ReadTimeout)
     requests_mock.get(f"{P}/jobs/etl", json={"name": "etl", "config": {"defaultArgs": "--default"}})

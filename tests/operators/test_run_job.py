@@ -504,6 +504,8 @@ def test_retry_starts_anew_after_a_failed_or_vanished_execution(
     ):
         make_op(deferrable=True).execute(make_context(FakeTI(try_number=2), store))
     start.assert_called_once()
+    # The earlier try's execution may be seconds old: never to be taken for a lost start of this one.
+    assert start.call_args.kwargs == {"known_ids": [5]}
     assert deferred.value.trigger.execution_id == 8
     assert store.values[STATE_STORE_KEY]["execution_id"] == 8
     assert store.values[STATE_STORE_KEY]["try_number"] == 2
