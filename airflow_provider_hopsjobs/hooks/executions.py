@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, collection, json_body, string_list
@@ -35,33 +35,31 @@ def _safe_timestamp(value: Any) -> datetime | None:
 class ExecutionsMixin(HopsworksBaseHook):
     """The executions part of :class:`~.hopsworks.HopsworksHook`."""
 
-    #: How far a server clock may lag ours when looking for an execution a lost request started.
-    start_clock_skew: timedelta = timedelta(seconds=2)
-
     def start_execution(
         self, job_name: str, args: str | Sequence[str] | None = None, *, known_ids: Collection[int] = ()
     ) -> dict[str, Any]:
         """Start one execution; ``args`` as one string, or a list that is shell-quoted into one.
 
-        Starting is not idempotent. After an ambiguous failure (timeout, dropped connection,
-        5xx) the next attempt first looks for an execution that the lost request created
-        (submitted since the first attempt began, same args) and returns it instead of
-        starting a second one. ``known_ids`` are executions that existed before this call
-        (an earlier task try's, which may have been submitted a moment ago with the same
-        args): they are never taken for the lost one.
+        Starting is not idempotent. Before the first attempt the hook notes the job's newest
+        execution id; after an ambiguous failure (timeout, dropped connection, 5xx) the next
+        attempt first looks for an execution the lost request created (a newer id, same
+        args) and returns it instead of starting a second one. Ids rather than submission
+        times decide, so a server clock that runs ahead of ours cannot make an older
+        execution look new. ``known_ids`` are executions an earlier task try started: they
+        are never taken for the lost one either.
         """
         path = self._job_path(job_name, "executions")
         body = args_string(args)
         what = f"POST {API_PREFIX}{path}"
-        first_attempt_at: datetime | None = None
+        baseline_id: int | None = None
         ambiguous = False
 
         def attempt() -> dict[str, Any]:
-            nonlocal first_attempt_at, ambiguous
-            if ambiguous and first_attempt_at is not None:
-                found = self._find_lost_execution(
-                    job_name, body, first_attempt_at - self.start_clock_skew, known_ids
-                )
+            nonlocal baseline_id, ambiguous
+            if baseline_id is None:
+                baseline_id = self._newest_execution_id(job_name)
+            elif ambiguous:
+                found = self._find_lost_execution(job_name, body, baseline_id, known_ids)
                 if found is not None:
                     self.log.warning(
                         "The start request for job %s was interrupted, but it had started execution %s; "
@@ -70,8 +68,6 @@ class ExecutionsMixin(HopsworksBaseHook):
                         found.get("id"),
                     )
                     return found
-            if first_attempt_at is None:
-                first_attempt_at = datetime.now(timezone.utc)
             try:
                 response = self._send(
                     "POST",
@@ -89,30 +85,33 @@ class ExecutionsMixin(HopsworksBaseHook):
         self.log.info("Started execution %s of Hopsworks job %s", execution.get("id"), job_name)
         return execution
 
+    def _newest_execution_id(self, job_name: str) -> int:
+        """The highest execution id the job has now (0 for none); its own retries apply."""
+        newest = self.list_executions(job_name, sort_by="id:desc", limit=1)
+        return int(newest[0].get("id") or 0) if newest else 0
+
     def _find_lost_execution(
-        self, job_name: str, args: str, since: datetime, known_ids: Collection[int] = ()
+        self, job_name: str, args: str, baseline_id: int, known_ids: Collection[int] = ()
     ) -> dict[str, Any] | None:
-        """The oldest recent execution submitted at or after ``since`` with these args."""
-        recent = self.list_executions(job_name, sort_by="submissiontime:desc", limit=20)
+        """The oldest execution newer than ``baseline_id`` with these args, if any."""
+        recent = self.list_executions(job_name, sort_by="id:desc", limit=20)
         known = {int(i) for i in known_ids}
-        candidates = []
-        for execution in recent:
-            if int(execution.get("id") or 0) in known:
-                continue
-            submitted = _safe_timestamp(execution.get("submissionTime"))
-            if submitted is not None and submitted >= since:
-                candidates.append((submitted, int(execution.get("id") or 0), execution))
+        candidates = [
+            execution
+            for execution in recent
+            if int(execution.get("id") or 0) > baseline_id and int(execution.get("id") or 0) not in known
+        ]
         if not candidates:
             return None
         accepted = {args.strip()}
-        if not args.strip() and any(str(c[2].get("args") or "").strip() for c in candidates):
+        if not args.strip() and any(str(c.get("args") or "").strip() for c in candidates):
             # An empty body runs with the job's defaultArgs, which then show up as the args.
             job = self._get_job_or_none(job_name) or {}
             accepted.add(str((job.get("config") or {}).get("defaultArgs") or "").strip())
-        matching = [c for c in candidates if str(c[2].get("args") or "").strip() in accepted]
+        matching = [c for c in candidates if str(c.get("args") or "").strip() in accepted]
         if not matching:
             return None
-        return min(matching, key=lambda c: (c[0], c[1]))[2]
+        return min(matching, key=lambda c: int(c.get("id") or 0))
 
     def get_execution(self, job_name: str, execution_id: int) -> dict[str, Any]:
         """The ExecutionDTO. :raises HopsworksNotFoundError: unknown execution (130007)."""

@@ -36,7 +36,21 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def test_start_sends_text_plain_args(hook, project, requests_mock):
+def listing(*executions: dict) -> dict:
+    """An executions collection; without executions there is no ``items`` key (reference §2.1)."""
+    body: dict = {"href": EXECS, "count": len(executions)}
+    if executions:
+        body["items"] = list(executions)
+    return body
+
+
+@pytest.fixture
+def no_history(requests_mock):
+    """The job has no executions yet: what the hook sees when it notes the newest id first."""
+    return requests_mock.get(EXECS, json=listing())
+
+
+def test_start_sends_text_plain_args(hook, project, requests_mock, no_history):
     post = requests_mock.post(EXECS, status_code=201, json=execution(7, args="--day 2024-01-01"))
     result = hook.start_execution("etl", "--day 2024-01-01")
     assert result["id"] == 7
@@ -44,15 +58,19 @@ def test_start_sends_text_plain_args(hook, project, requests_mock):
     request = post.last_request
     assert request.headers["Content-Type"].split(";")[0] == "text/plain"
     assert request.body == b"--day 2024-01-01"
+    # One look at the newest execution id before the start, and no other read.
+    assert no_history.call_count == 1
+    assert no_history.last_request.qs["sort_by"] == ["id:desc"]
+    assert no_history.last_request.qs["limit"] == ["1"]
 
 
-def test_start_shell_quotes_a_list(hook, project, requests_mock):
+def test_start_shell_quotes_a_list(hook, project, requests_mock, no_history):
     post = requests_mock.post(EXECS, status_code=201, json=execution(8))
     hook.start_execution("etl", ["--name", "two words", "it's"])
     assert post.last_request.body.decode() == "--name 'two words' 'it'\"'\"'s'"
 
 
-def test_start_without_args_sends_an_empty_text_body(hook, project, requests_mock):
+def test_start_without_args_sends_an_empty_text_body(hook, project, requests_mock, no_history):
     post = requests_mock.post(EXECS, status_code=201, json=execution(9))
     hook.start_execution("etl")
     assert not post.last_request.body
@@ -61,12 +79,15 @@ def test_start_without_args_sends_an_empty_text_body(hook, project, requests_moc
 
 
 def test_start_of_unknown_job(hook, project, requests_mock):
-    requests_mock.post(EXECS, status_code=404, json={"errorCode": 130009, "errorMsg": "Job not found."})
+    not_found = {"errorCode": 130009, "errorMsg": "Job not found."}
+    requests_mock.get(EXECS, status_code=404, json=not_found)
+    post = requests_mock.post(EXECS, status_code=404, json=not_found)
     with pytest.raises(HopsworksNotFoundError):
         hook.start_execution("etl")
+    assert post.call_count == 0  # the unknown job shows before anything is started
 
 
-def test_start_rejected_by_quota_is_not_retried(hook, project, requests_mock):
+def test_start_rejected_by_quota_is_not_retried(hook, project, requests_mock, no_history):
     post = requests_mock.post(
         EXECS,
         status_code=400,
@@ -79,31 +100,31 @@ def test_start_rejected_by_quota_is_not_retried(hook, project, requests_mock):
 
 def test_lost_start_adopts_the_execution_it_created(hook, project, requests_mock, sleeps):
     """The POST reaches Hopsworks but the connection drops before the answer: no second POST."""
-    created = {}
-
-    def lost_post(request, context):
-        created["at"] = datetime.now(timezone.utc)
-        raise requests.ConnectionError("Connection aborted: RemoteDisconnected")
-
-    post = requests_mock.post(EXECS, [{"exc": requests.ConnectionError}])
-    post = requests_mock.post(EXECS, json=lost_post)
-
-    def listing(request, context):
-        return {
-            "href": EXECS,
-            "count": 2,
-            "items": [
-                execution(12, args="--run 1", submitted=iso(created["at"])),
-                execution(11, args="--run 1", submitted=iso(created["at"] - timedelta(hours=1))),
-            ],
-        }
-
-    listed = requests_mock.get(EXECS, json=listing)
+    post = requests_mock.post(EXECS, exc=requests.ConnectionError("Connection aborted: RemoteDisconnected"))
+    listed = requests_mock.get(
+        EXECS,
+        [
+            {"json": listing(execution(11, args="--run 1"))},  # before the start
+            {"json": listing(execution(12, args="--run 1"), execution(11, args="--run 1"))},
+        ],
+    )
     result = hook.start_execution("etl", ["--run", "1"])
     assert result["id"] == 12
     assert post.call_count == 1
-    assert listed.call_count == 1
-    assert listed.last_request.qs["sort_by"] == ["submissiontime:desc"]
+    assert listed.call_count == 2
+
+
+def test_lost_start_ignores_server_clocks(hook, project, requests_mock, sleeps):
+    """A server clock far ahead of ours must not make an older execution look like the lost one."""
+    future = iso(datetime.now(timezone.utc) + timedelta(days=4))
+    post = requests_mock.post(
+        EXECS,
+        [{"exc": requests.ConnectionError("dropped")}, {"status_code": 201, "json": execution(13, args="a")}],
+    )
+    older = execution(12, args="a", submitted=future)
+    requests_mock.get(EXECS, json=listing(older))  # nothing new appeared after the lost request
+    assert hook.start_execution("etl", "a")["id"] == 13
+    assert post.call_count == 2
 
 
 def test_lost_start_resends_when_nothing_was_created(hook, project, requests_mock, sleeps):
@@ -117,29 +138,23 @@ def test_lost_start_resends_when_nothing_was_created(hook, project, requests_moc
     # An older execution with the same args, and a new one with other args: neither is ours.
     requests_mock.get(
         EXECS,
-        json={
-            "href": EXECS,
-            "count": 2,
-            "items": [
-                execution(12, args="b", submitted=iso(datetime.now(timezone.utc) + timedelta(seconds=1))),
-                execution(10, args="a", submitted="2020-01-01T00:00:00.000Z"),
-            ],
-        },
+        [
+            {"json": listing(execution(10, args="a"))},
+            {"json": listing(execution(12, args="b"), execution(10, args="a"))},
+        ],
     )
     assert hook.start_execution("etl", "a")["id"] == 13
     assert post.call_count == 2
 
 
 def test_lost_start_never_adopts_an_earlier_tries_execution(hook, project, requests_mock, sleeps):
-    """A retry right after a quick failure: the failed try's execution is seconds old, same args."""
+    """A retry right after a quick failure: the failed try's execution is newer, same args."""
     post = requests_mock.post(
         EXECS,
         [{"exc": requests.ConnectionError("dropped")}, {"status_code": 201, "json": execution(13, args="a")}],
     )
-    just_now = iso(datetime.now(timezone.utc))
-    requests_mock.get(
-        EXECS, json={"href": EXECS, "count": 1, "items": [execution(12, args="a", submitted=just_now)]}
-    )
+    # The earlier try's execution 12 shows up only after our first attempt (a slow listing).
+    requests_mock.get(EXECS, [{"json": listing()}, {"json": listing(execution(12, args="a"))}])
     assert hook.start_execution("etl", "a", known_ids=[12])["id"] == 13
     assert post.call_count == 2
 
@@ -147,10 +162,7 @@ def test_lost_start_never_adopts_an_earlier_tries_execution(hook, project, reque
 def test_lost_start_with_empty_args_matches_default_args(hook, project, requests_mock, sleeps):
     requests_mock.post(EXECS, exc=requests.exceptions.ReadTimeout)
     requests_mock.get(f"{P}/jobs/etl", json={"name": "etl", "config": {"defaultArgs": "--default"}})
-    now_ms = int(datetime.now(timezone.utc).timestamp() * 1000) + 500
-    requests_mock.get(
-        EXECS, json={"href": EXECS, "count": 1, "items": [execution(20, args="--default", submitted=now_ms)]}
-    )
+    requests_mock.get(EXECS, [{"json": listing()}, {"json": listing(execution(20, args="--default"))}])
     assert hook.start_execution("etl")["id"] == 20
 
 
@@ -162,20 +174,20 @@ def test_503_start_is_ambiguous_but_429_is_not(hook, project, requests_mock, sle
             {"status_code": 201, "json": execution(30)},
         ],
     )
-    listed = requests_mock.get(EXECS, json={"href": EXECS, "count": 0})
+    listed = requests_mock.get(EXECS, json=listing())
     assert hook.start_execution("etl")["id"] == 30
     assert post.call_count == 2
-    assert listed.call_count == 0  # a 429 is a refusal: nothing to look for
+    assert listed.call_count == 1  # only the newest id before the start: a 429 is a refusal
     assert sleeps == [1.0]
 
 
 def test_start_gives_up_as_unavailable(hook, project, requests_mock, sleeps):
     post = requests_mock.post(EXECS, status_code=502, text="Bad gateway")
-    listed = requests_mock.get(EXECS, json={"href": EXECS, "count": 0})
+    listed = requests_mock.get(EXECS, json=listing())
     with pytest.raises(HopsworksApiUnavailableError, match="Bad gateway"):
         hook.start_execution("etl")
     assert post.call_count == 6
-    assert listed.call_count == 5  # looked before every resend
+    assert listed.call_count == 6  # the newest id once, then a look before every resend
 
 
 def test_get_execution_and_its_dates(hook, project, requests_mock):

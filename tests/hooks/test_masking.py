@@ -54,6 +54,7 @@ def test_errors_and_logs_never_contain_the_key(hook, project, requests_mock, log
 
 
 def test_failed_start_and_upload_do_not_carry_the_key(hook, project, requests_mock, logged, tmp_path):
+    requests_mock.get(f"{P}/jobs/etl/executions", json={"href": "x", "count": 0})
     requests_mock.post(
         f"{P}/jobs/etl/executions", status_code=400, json={"errorCode": 130040, "errorMsg": "quota"}
     )
