@@ -7,7 +7,8 @@ from importlib.metadata import version
 from packaging.version import Version
 
 AIRFLOW_VERSION = Version(Version(version("apache-airflow-core")).base_version)
-AIRFLOW_V_3_1_PLUS = AIRFLOW_VERSION >= Version("3.1.0")
-AIRFLOW_V_3_2_PLUS = AIRFLOW_VERSION >= Version("3.2.0")
+_RELEASE = AIRFLOW_VERSION.release[:2]
+AIRFLOW_V_3_1_PLUS = _RELEASE >= (3, 1)
+AIRFLOW_V_3_2_PLUS = _RELEASE >= (3, 2)
 #: Trigger ``on_kill`` and the task state store arrived in 3.3.
-AIRFLOW_V_3_3_PLUS = AIRFLOW_VERSION >= Version("3.3.0")
+AIRFLOW_V_3_3_PLUS = _RELEASE >= (3, 3)
