@@ -23,6 +23,7 @@ pytestmark = pytest.mark.airflow_e2e
 
 PIPELINE = "example_hopsworks_pipeline"
 RETRY = "example_hopsworks_retry"
+QUARTZ = "example_hopsworks_quartz_schedule"
 PIPELINE_JOBS = ("example_features", "example_training", "example_evaluation")
 EXECUTIONS_POST = "POST /hopsworks-api/api/project/{id}/jobs/{name}/executions"
 
@@ -68,7 +69,7 @@ def xcoms(dag_run: Any, task_id: str) -> dict[str, Any]:
 
 def test_example_dags_import_cleanly(example_dag_bag: Any) -> None:
     assert example_dag_bag.import_errors == {}
-    assert {PIPELINE, RETRY} <= set(example_dag_bag.dag_ids)
+    assert {PIPELINE, RETRY, QUARTZ} <= set(example_dag_bag.dag_ids)
 
 
 def test_pipeline_runs_green_and_defers_then_reruns_under_faults(
@@ -180,3 +181,29 @@ def test_retry_dag_with_the_variable_record_of_airflow_before_3_3(
 
     key = reattach.variable_key(RETRY, dag_run.run_id, "run_flaky_job", -1)
     assert Variable.get(key, default_var=None) in (None, "{}")  # removed once the task succeeded
+
+
+def test_quartz_scheduled_dag_plans_quartz_fire_times_and_runs_its_job(
+    example_dag_bag: Any, emulator: EmulatorHandle, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import datetime, timezone
+
+    from airflow.timetables.base import TimeRestriction
+
+    from airflow_provider_hopsjobs.timetables.quartz import QuartzCronTimetable
+
+    dag = example_dag_bag.get_dag(QUARTZ)
+    assert isinstance(dag.timetable, QuartzCronTimetable)
+    # Friday 2026-11-20 after 02:30 Amsterdam: the next weekday fire is Monday 02:30 CET (01:30 UTC).
+    after = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    info = dag.timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=after, latest=None, catchup=True),
+    )
+    assert info is not None
+    assert info.run_after == datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)
+
+    dag_run, out = run(example_dag_bag, QUARTZ, capfd)
+    assert str(dag_run.state) == "success", out[-5000:]
+    assert emulator.executions_started("example_nightly_report") == 1
+    assert re.search(r"NIGHTLY_REPORT from=\d{4}-\d{2}-\d{2}T\S+ to=\d{4}-\d{2}-\d{2}T\S+", out)
