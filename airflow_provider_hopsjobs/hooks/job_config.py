@@ -62,6 +62,16 @@ def validate_job_name(job_name: str) -> str:
     return job_name
 
 
+def check_app_path(path: str) -> str:
+    """The app path, stripped; refused when empty or on another file system (s3://, file://...)."""
+    value = path.strip()
+    if not value:
+        raise HopsworksConfigError("appPath must not be empty")
+    if "://" in value and not value.startswith("hdfs://"):
+        raise HopsworksConfigError(f"appPath {path!r} must be a project path or an hdfs:// URL")
+    return value
+
+
 def to_hdfs_path(path: str, project_name: str) -> str:
     """``Resources/x.py`` -> ``hdfs:///Projects/<project>/Resources/x.py``.
 
@@ -69,13 +79,9 @@ def to_hdfs_path(path: str, project_name: str) -> str:
     app path is sent in the absolute form the SDK also sends. Paths that already are
     ``hdfs://`` URLs or absolute ``/Projects/...`` paths keep their target.
     """
-    value = path.strip()
-    if not value:
-        raise HopsworksConfigError("appPath must not be empty")
+    value = check_app_path(path)
     if value.startswith("hdfs://"):
         return value
-    if "://" in value:
-        raise HopsworksConfigError(f"appPath {path!r} must be a project path or an hdfs:// URL")
     if value.startswith("/Projects/"):
         return "hdfs://" + value
     return f"hdfs:///Projects/{project_name}/{value.lstrip('/')}"
@@ -140,6 +146,8 @@ class JobConfigRequest:
                 raise HopsworksConfigError("A DOCKER job needs config['imagePath'] (the container image)")
         elif not app or not str(app).strip():
             raise HopsworksConfigError(f"A {kind} job needs an app path (app_path= or config['appPath'])")
+        else:
+            check_app_path(str(app))  # its form now; the project it lives in is filled in later
         if kind == "SPARK" and not main:
             raise HopsworksConfigError(
                 "A SPARK job needs main_class (the jar's entry point); Hopsworks fails on a Spark job "

@@ -81,6 +81,8 @@ def test_foreign_url_scheme_is_rejected():
         ("DOCKER", {"app_path": "a.py", "config": {"imagePath": "img"}}, "no app path"),
         ("PYTHON", {"app_path": "a.py", "config": {"type": "sparkJobConfiguration"}}, "needs config type"),
         ("PYTHON", {"app_path": "a.py", "config": {"appName": "other"}}, "appName"),
+        ("PYSPARK", {"app_path": "s3://bucket/etl.py"}, "project path or an hdfs:// URL"),
+        ("PYTHON", {"config": {"appPath": "file:///tmp/x.py"}}, "project path or an hdfs:// URL"),
     ],
 )
 def test_bad_requests_are_rejected(job_type, kwargs, message):
