@@ -33,3 +33,14 @@ def test_overlong_lines_are_cut_into_pieces():
 def test_inline_text_splits_the_same_way():
     assert list(split_text_lines("a\r\nb\n\nc\n")) == ["a", "b", "", "c"]
     assert list(split_text_lines("")) == []
+
+
+def test_a_line_without_end_is_cut_as_it_arrives():
+    """Memory stays bounded: pieces of an endless line come out before more is read."""
+
+    def chunks():
+        yield b"a\n" + b"y" * 25
+        raise AssertionError("read more than needed")
+
+    lines = iter_text_lines(chunks(), max_line_chars=10)
+    assert [next(lines) for _ in range(3)] == ["a", "y" * 10, "y" * 10]
