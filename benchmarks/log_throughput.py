@@ -1,6 +1,6 @@
 """Job stdout into the task log: throughput and the worker's peak memory, 100 MB by default.
 
-Usage: ``python benchmarks/log_throughput.py [--megabytes 100] [--line-bytes 100]``
+Usage: ``python benchmarks/log_throughput.py [--megabytes 100] [--line-bytes 100] [--repeats 3]``
 
 A PYTHON job on a fresh emulator prints ``--megabytes`` of numbered lines. Once it has
 finished and its log is aggregated, the copy into the task log runs the way it does on an
@@ -24,6 +24,8 @@ Throughput is the job's stdout bytes divided by the time from the start of the c
 the last byte or record landing. Peak memory is the task process's peak RSS during the
 copy minus its RSS just before (the kernel's high-water mark, reset through
 ``/proc/self/clear_refs``). Every line is checked, in order, in what landed.
+
+The worker log fetch runs ``--repeats`` times (the machine is shared; the median counts).
 
 Goals (worker log fetch): >= 50 MB/s, <= 64 MB peak RSS added.
 """
@@ -204,6 +206,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=float, default=100.0)
     parser.add_argument("--line-bytes", type=int, default=100, help="length of each printed line")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of the worker log fetch")
     parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -229,8 +232,11 @@ def main() -> int:
 
         # 1. The worker log fetch: the task process, its log socket simply drained.
         sink = Path(folder) / "task-records.jsonl"
-        fetch, last_byte = drain(eid, sink)
-        check(sink, lines_printed, bytes_printed)
+        fetches = []
+        for _ in range(max(1, args.repeats)):
+            fetch, last_byte = drain(eid, sink)
+            check(sink, lines_printed, bytes_printed)
+            fetches.append((bytes_printed / 1e6 / (last_byte - fetch["began"]), fetch))
         # 2. End to end, through Airflow's supervisor into the task's log file.
         log_path = Path(folder) / "attempt=1.log"
         assert emu._proc is not None
@@ -240,20 +246,26 @@ def main() -> int:
         check(log_path, lines_printed, bytes_printed)
 
     megabytes = bytes_printed / 1e6
-    fetch_rate = megabytes / (last_byte - fetch["began"])
-    added = (fetch["rss_peak"] - fetch["rss_before"]) / 2**20
+    fetch_rate, fetch = sorted(fetches, key=lambda f: f[0])[len(fetches) // 2]  # the median run
+    added = max(f["rss_peak"] - f["rss_before"] for _, f in fetches) / 2**20
     end_to_end = megabytes / (last_record - report["began"])
     print(f"   {megabytes:.1f} MB in {lines_printed:,} lines, every line checked in order where it landed")
+    print(f"   worker log fetch, each run: {', '.join(f'{rate:.0f}' for rate, _ in fetches)} MB/s")
     print(
-        f"   worker log fetch: {fetch_rate:.0f} MB/s, task process CPU {fetch['cpu']:.2f} s, "
-        f"RSS {fetch['rss_before'] / 2**20:.0f} MiB before the copy, peak added {added:.1f} MiB"
+        f"   worker log fetch (median run): {fetch_rate:.0f} MB/s, task process CPU {fetch['cpu']:.2f} s, "
+        f"RSS {fetch['rss_before'] / 2**20:.0f} MiB before the copy; peak added (worst run) {added:.1f} MiB"
     )
     print(
         f"   end to end into the log file: {end_to_end:.0f} MB/s; CPU: task process {report['cpu']:.2f} s, "
         f"Airflow's supervisor {supervisor_cpu:.2f} s, emulator serving the file {emulator_cpu:.2f} s "
         f"({os.cpu_count()} CPUs, shared)"
     )
-    ok = result("worker log fetch throughput", f"{fetch_rate:.0f} MB/s", ">= 50 MB/s", fetch_rate >= 50)
+    ok = result(
+        "worker log fetch throughput",
+        f"{fetch_rate:.0f} MB/s (median of {len(fetches)})",
+        ">= 50 MB/s",
+        fetch_rate >= 50,
+    )
     ok &= result("worker log fetch peak RSS added", f"{added:.1f} MiB", "<= 64 MB", added <= 64)
     print(
         f"INFO end to end through Airflow's supervisor into the log file: {end_to_end:.0f} MB/s "

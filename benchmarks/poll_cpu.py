@@ -8,7 +8,9 @@ emulator about once a second, in one event loop:
 * *bare*: ``session.get(url)`` + ``await response.json()`` + ``asyncio.sleep(1)`` with one
   shared ``aiohttp.ClientSession`` (the same connection pool size as the provider's);
 * *trigger*: ``HopsworksExecutionTrigger(poll_interval=1)`` instances run as the triggerer
-  runs them (their ``run()`` generators), with the provider's shared session.
+  runs them (their ``run()`` generators), with the provider's shared session; their waits
+  began an hour ago, so they poll at the 1 s cap from the start (a young wait polls
+  faster for its first seconds).
 
 The rounds alternate (bare, trigger, bare, trigger ...) so both see the same machine
 state. Each round lets the pollers warm up, then measures this process's CPU time
@@ -66,7 +68,10 @@ async def bare(emu: EmulatorHandle, urls: list[str], stop: asyncio.Event) -> Non
 
 async def triggers(emu: EmulatorHandle, execution_ids: list[int], stop: asyncio.Event) -> None:
     async def poller(execution_id: int) -> None:
-        trigger = HopsworksExecutionTrigger(job_name=JOB, execution_id=execution_id, poll_interval=1.0)
+        # A wait begun an hour ago polls at its cap from the start: every second, like the bare loop.
+        trigger = HopsworksExecutionTrigger(
+            job_name=JOB, execution_id=execution_id, poll_interval=1.0, wait_started_at=time.time() - 3600
+        )
         agen = trigger.run()
         waiting = asyncio.ensure_future(agen.__anext__())
         await stop.wait()
