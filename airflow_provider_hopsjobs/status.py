@@ -33,6 +33,9 @@ SPARK_JOB_TYPES: frozenset[str] = frozenset({"SPARK", "PYSPARK", "FLINK", "YARN"
 #: The job types the provider knows how to create.
 SUPPORTED_JOB_TYPES: frozenset[str] = frozenset({"PYTHON", "PYSPARK", "SPARK", "RAY", "DOCKER"})
 
+#: Job types that can be waited on: those the provider creates, and those made elsewhere.
+KNOWN_JOB_TYPES: frozenset[str] = SUPPORTED_JOB_TYPES | {"FLINK", "YARN", "PYTHON_APP"}
+
 
 class ExecutionOutcome(str, enum.Enum):
     """Where an execution stands, from the provider's point of view."""
@@ -68,6 +71,21 @@ def outcome_of(execution: Mapping[str, Any], job_type: str | None = None) -> Exe
     if final_status == "UNDEFINED" and (job_type or "").upper() not in SPARK_JOB_TYPES:
         return ExecutionOutcome.SUCCESS
     return ExecutionOutcome.FAILED
+
+
+def check_known_job_type(job_type: object) -> str | None:
+    """Upper-case an optional job type for waiting on its executions, or refuse it clearly.
+
+    Raised as :class:`HopsworksConfigError` (a ``ValueError``) so operators, the sensor and the
+    trigger all fail at construction, before any execution is started.
+    """
+    if job_type is None:
+        return None
+    if not isinstance(job_type, str) or job_type.upper() not in KNOWN_JOB_TYPES:
+        raise HopsworksConfigError(
+            f"job_type must be one of {sorted(KNOWN_JOB_TYPES)} or None, got {job_type!r}"
+        )
+    return job_type.upper()
 
 
 class HopsworksError(AirflowException):

@@ -39,6 +39,7 @@ from airflow_provider_hopsjobs.status import (
     HopsworksJobFailedError,
     HopsworksNotFoundError,
     HopsworksWaitTimeoutError,
+    check_known_job_type,
     is_terminal,
     outcome_of,
 )
@@ -48,7 +49,7 @@ from airflow_provider_hopsjobs.task_logs import (
     LogSelection,
     write_execution_logs,
 )
-from airflow_provider_hopsjobs.triggers.execution import KNOWN_JOB_TYPES, HopsworksExecutionTrigger
+from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.waiting import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TRANSIENT_ERROR_BUDGET,
@@ -436,12 +437,7 @@ class HopsworksRunJobOperator(_HopsworksOperator):
         super().__init__(**kwargs)
         check_job_name(job_name)
         _check_args(args)
-        if job_type is not None and (
-            not isinstance(job_type, str) or job_type.upper() not in KNOWN_JOB_TYPES
-        ):
-            raise HopsworksConfigError(
-                f"job_type must be one of {sorted(KNOWN_JOB_TYPES)} or None, got {job_type!r}"
-            )
+        job_type = check_known_job_type(job_type)
         self.job_name = job_name
         self.args = args
         self.wait_for_completion = wait_for_completion
@@ -458,7 +454,7 @@ class HopsworksRunJobOperator(_HopsworksOperator):
         self.reattach_on_retry = reattach_on_retry
         self.retry_on_kill = retry_on_kill
         self.transient_error_budget = _seconds("transient_error_budget", transient_error_budget)
-        self.job_type = job_type.upper() if job_type else None
+        self.job_type = job_type
         self._execution_id: int | None = None
         self._done = False
 

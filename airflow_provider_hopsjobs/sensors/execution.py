@@ -32,9 +32,10 @@ from airflow_provider_hopsjobs.status import (
     HopsworksError,
     HopsworksExecutionKilledError,
     HopsworksJobFailedError,
+    check_known_job_type,
     is_terminal,
 )
-from airflow_provider_hopsjobs.triggers.execution import KNOWN_JOB_TYPES, HopsworksExecutionTrigger
+from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.waiting import (
     DEFAULT_TRANSIENT_ERROR_BUDGET,
     ExecutionEvent,
@@ -112,17 +113,12 @@ class HopsworksExecutionSensor(BaseSensorOperator):
         check_job_name(job_name)
         if not (isinstance(execution_id, str) and "{{" in execution_id):
             _parse_execution_id(execution_id)
-        if job_type is not None and (
-            not isinstance(job_type, str) or job_type.upper() not in KNOWN_JOB_TYPES
-        ):
-            raise HopsworksConfigError(
-                f"job_type must be one of {sorted(KNOWN_JOB_TYPES)} or None, got {job_type!r}"
-            )
+        job_type = check_known_job_type(job_type)
         self.job_name = job_name
         self.execution_id = execution_id
         self.fail_on_failure = fail_on_failure
         self.deferrable = deferrable
-        self.job_type = job_type.upper() if job_type else None
+        self.job_type = job_type
         self.transient_error_budget = float(transient_error_budget)
         self.hopsworks_conn_id = hopsworks_conn_id
         self.project = project

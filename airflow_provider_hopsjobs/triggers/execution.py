@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_hopsjobs import waiting
-from airflow_provider_hopsjobs.status import SUPPORTED_JOB_TYPES, TERMINAL_STATES
+from airflow_provider_hopsjobs.status import TERMINAL_STATES, check_known_job_type
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_hopsjobs.waiting import (
     DEFAULT_POLL_INTERVAL,
@@ -45,9 +45,6 @@ if TYPE_CHECKING:
 
 #: Message the Airflow 3.3+ triggerer passes to ``Task.cancel`` for user actions (it then calls on_kill).
 USER_ACTION_CANCEL_MSG: Final[str] = "__airflow_user_action__"
-
-#: Job types the trigger accepts besides those the provider creates (jobs made elsewhere).
-KNOWN_JOB_TYPES: Final[frozenset[str]] = SUPPORTED_JOB_TYPES | {"FLINK", "YARN", "PYTHON_APP"}
 
 
 def _positive_number(name: str, value: Any, *, allow_zero: bool = False) -> float:
@@ -103,12 +100,7 @@ class HopsworksExecutionTrigger(BaseTrigger):
             raise ValueError(f"hopsworks_conn_id must be a non-empty string, got {hopsworks_conn_id!r}")
         if project is not None and (not isinstance(project, str) or not project):
             raise ValueError(f"project must be a non-empty string or None, got {project!r}")
-        if job_type is not None:
-            if not isinstance(job_type, str) or job_type.upper() not in KNOWN_JOB_TYPES:
-                raise ValueError(
-                    f"job_type must be one of {sorted(KNOWN_JOB_TYPES)} or None, got {job_type!r}"
-                )
-            job_type = job_type.upper()
+        job_type = check_known_job_type(job_type)
         if not isinstance(cancel_on_kill, bool):
             raise ValueError(f"cancel_on_kill must be True or False, got {cancel_on_kill!r}")
         self.job_name = job_name
