@@ -317,8 +317,9 @@ class AirflowProcesses:
 
     def health(self) -> dict[str, Any] | None:
         try:
-            response = self._http.get(f"{self.base_url}/api/v2/monitor/health", timeout=5)
-        except requests.ConnectionError:
+            response = self._http.get(f"{self.base_url}/api/v2/monitor/health", timeout=10)
+        except (requests.ConnectionError, requests.Timeout):
+            # A busy machine makes a starting api-server slow to answer: keep polling.
             return None
         return response.json() if response.status_code == 200 else None
 
