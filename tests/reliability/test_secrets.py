@@ -34,7 +34,7 @@ from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from tests.airflow_support import first_event
 from tests.reliability import chaos_pipeline
-from tests.reliability.secrets_audit import findings, scan_airflow_db, scan_files
+from tests.reliability.secrets_audit import dag_test_output, findings, scan_airflow_db, scan_files
 
 pytestmark = pytest.mark.airflow_e2e
 
@@ -87,7 +87,9 @@ def test_no_api_key_anywhere(  # noqa: PLR0917 (pytest fixtures)
     captured = capfd.readouterr()
     emulator.clear_faults()
     assert str(dag_run.state) == "success", (captured.out + captured.err)[-3000:]
-    problems += findings("dag.test output (task and trigger logs)", captured.out + captured.err, keys)
+    problems += findings(
+        "dag.test output (task and trigger logs)", dag_test_output(captured.out + captured.err), keys
+    )
 
     # 2. Errors on purpose, and the events of triggers that fail.
     conn = json.loads(emulator.connection_json())
