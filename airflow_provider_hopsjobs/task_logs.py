@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
-from airflow_provider_hopsjobs.status import HopsworksError
+from airflow_provider_hopsjobs.errors import HopsworksError
 
 if TYPE_CHECKING:
     from airflow_provider_hopsjobs.waiting import ExecutionEvent

@@ -25,13 +25,13 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Literal, TypedDict
 
-from airflow_provider_hopsjobs.status import (
-    ExecutionOutcome,
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiUnavailableError,
     HopsworksError,
     HopsworksNotFoundError,
-    outcome_of,
 )
+from airflow_provider_hopsjobs.execution import Outcome
+from airflow_provider_hopsjobs.status import outcome_of
 
 EventStatus = Literal["success", "failed", "killed", "timeout", "error"]
 EVENT_STATUSES: Final[frozenset[str]] = frozenset({"success", "failed", "killed", "timeout", "error"})
@@ -214,10 +214,10 @@ def make_event(
     )
 
 
-_OUTCOME_STATUS: Final[dict[ExecutionOutcome, EventStatus]] = {
-    ExecutionOutcome.SUCCESS: "success",
-    ExecutionOutcome.FAILED: "failed",
-    ExecutionOutcome.KILLED: "killed",
+_OUTCOME_STATUS: Final[dict[Outcome, EventStatus]] = {
+    Outcome.SUCCESS: "success",
+    Outcome.FAILED: "failed",
+    Outcome.KILLED: "killed",
 }
 
 
@@ -226,7 +226,7 @@ def terminal_event(
 ) -> ExecutionEvent | None:
     """The event for a finished execution, or None while it is still running."""
     outcome = outcome_of(execution, job_type)
-    if outcome is ExecutionOutcome.RUNNING:
+    if outcome is Outcome.RUNNING:
         return None
     status = _OUTCOME_STATUS[outcome]
     verb = {"success": "succeeded", "failed": "failed", "killed": "was killed"}[status]

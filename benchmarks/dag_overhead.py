@@ -42,7 +42,7 @@ from _common import SLEEP_JOB, banner, emulator, python_job, result  # noqa: E40
 
 # isort: split
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle  # noqa: E402
-from airflow_provider_hopsjobs.status import TERMINAL_STATES  # noqa: E402
+from airflow_provider_hopsjobs.execution import TERMINAL_STATES  # noqa: E402
 
 JOBS = ("bench_chain_a", "bench_chain_b", "bench_chain_c")
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from _common import SLEEP_JOB, banner, describe, emulator, python_job, result
 
+from airflow_provider_hopsjobs.execution import TERMINAL_STATES
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import TERMINAL_STATES
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 
 JOB = "bench_sleep"

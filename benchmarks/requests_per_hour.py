@@ -28,8 +28,8 @@ from _common import SLEEP_JOB, banner, emulator, python_job, result, wait_for
 
 # isort: split
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.execution import TERMINAL_STATES
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import TERMINAL_STATES
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.waiting import DEFAULT_POLL_INTERVAL, poll_intervals
 

@@ -434,8 +434,8 @@ def _with_result_from_hopsworks(row: TaskRow, dag: Any) -> TaskRow:
     job_name = getattr(dag.get_task(row.task_id), "job_name", None)
     if row.result or row.execution_id is None or not isinstance(job_name, str):
         return row
+    from airflow_provider_hopsjobs.errors import HopsworksError
     from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-    from airflow_provider_hopsjobs.status import HopsworksError
 
     try:
         execution = HopsworksHook().get_execution(job_name, row.execution_id)

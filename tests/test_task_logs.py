@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from airflow_provider_hopsjobs.status import HopsworksApiUnavailableError
+from airflow_provider_hopsjobs.errors import HopsworksApiUnavailableError
 from airflow_provider_hopsjobs.task_logs import LogSelection, write_execution_log
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_hopsjobs.status import HopsworksError
+from airflow_provider_hopsjobs.errors import HopsworksError
 from airflow_provider_hopsjobs.waiting import (
     FIRST_POLL_INTERVAL,
     earliest_deadline,

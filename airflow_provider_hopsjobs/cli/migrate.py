@@ -92,8 +92,8 @@ def build_plan(
     append_start_time: bool = False,
 ) -> list[PlanEntry]:
     """Decide, without side effects, what happens to every job."""
+    from airflow_provider_hopsjobs.errors import HopsworksConfigError
     from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
-    from airflow_provider_hopsjobs.status import HopsworksConfigError
 
     entries: list[PlanEntry] = []
     for job in sorted(jobs, key=lambda j: str(j.get("name", ""))):

@@ -21,6 +21,12 @@ from requests.adapters import HTTPAdapter
 
 from airflow_provider_hopsjobs import __version__, get_provider_info
 from airflow_provider_hopsjobs._compat import BaseHook
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiError,
+    HopsworksConfigError,
+    HopsworksError,
+    HopsworksNotFoundError,
+)
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.connection import (
     API_PREFIX,
@@ -36,12 +42,6 @@ from airflow_provider_hopsjobs.hooks.retry_policy import (
     is_retryable_status,
     parse_retry_after,
     retrying,
-)
-from airflow_provider_hopsjobs.status import (
-    HopsworksApiError,
-    HopsworksConfigError,
-    HopsworksError,
-    HopsworksNotFoundError,
 )
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.retry_policy import RetryPolicy
-from airflow_provider_hopsjobs.status import HopsworksConfigError
 
 CONN_TYPE = "hopsworks"
 DEFAULT_CONNECT_TIMEOUT = 10.0

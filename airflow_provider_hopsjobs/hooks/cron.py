@@ -9,7 +9,7 @@ shorthands (``@daily`` …) are the ones the Hopsworks SDK's CLI translates.
 
 from __future__ import annotations
 
-from airflow_provider_hopsjobs.status import HopsworksConfigError
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.timetables.quartz_cron import QuartzCron, QuartzCronError
 
 

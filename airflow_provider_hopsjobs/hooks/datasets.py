@@ -11,15 +11,15 @@ from typing import Any
 
 import requests
 
-from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, segment
-from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
-from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
-from airflow_provider_hopsjobs.status import (
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksApiUnavailableError,
     HopsworksConfigError,
     HopsworksNotFoundError,
 )
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, segment
+from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
+from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
 
 
 class DatasetsMixin(HopsworksBaseHook):

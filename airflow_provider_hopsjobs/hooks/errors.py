@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from airflow_provider_hopsjobs.status import HopsworksApiError, HopsworksError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksNotFoundError
 
 #: ``errorCode`` values that mean "this thing does not exist" even when sent with 400.
 NOT_FOUND_CODES: frozenset[int] = frozenset(
@@ -32,10 +32,6 @@ _MAX_BODY_CHARS = 300
 _TAG = re.compile(r"<[^>]+>")
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
-
-
-class HopsworksLogUnavailableError(HopsworksError):
-    """The execution's log was still not available when the bounded wait ran out."""
 
 
 def parse_error_body(body: bytes | str | None) -> dict[str, Any] | None:

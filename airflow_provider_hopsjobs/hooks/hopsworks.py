@@ -12,9 +12,9 @@ the public import path.
 
 from __future__ import annotations
 
+from airflow_provider_hopsjobs.errors import HopsworksLogUnavailableError
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.datasets import DatasetsMixin
-from airflow_provider_hopsjobs.hooks.errors import HopsworksLogUnavailableError
 from airflow_provider_hopsjobs.hooks.executions import ExecutionsMixin
 from airflow_provider_hopsjobs.hooks.jobs import JobsMixin, JobUpsertResult
 from airflow_provider_hopsjobs.hooks.logs import LogsMixin

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_hopsjobs.status import SUPPORTED_JOB_TYPES, HopsworksConfigError
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
+from airflow_provider_hopsjobs.job_types import CREATABLE_JOB_TYPES
 
 PYTHON_RUNNER = "org.apache.spark.deploy.PythonRunner"
 
@@ -39,9 +40,9 @@ READ_ONLY_KEYS = frozenset({"jobType"})
 def normalise_job_type(job_type: str) -> str:
     """Upper-case and check a job type."""
     value = (job_type or "").strip().upper()
-    if value not in SUPPORTED_JOB_TYPES:
+    if value not in CREATABLE_JOB_TYPES:
         raise HopsworksConfigError(
-            f"Unknown job type {job_type!r}; expected one of {', '.join(sorted(SUPPORTED_JOB_TYPES))}"
+            f"Unknown job type {job_type!r}; expected one of {', '.join(sorted(CREATABLE_JOB_TYPES))}"
         )
     return value
 

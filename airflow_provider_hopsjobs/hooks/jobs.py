@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, collection, json_body, string_list
 from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
 from airflow_provider_hopsjobs.hooks.job_config import (
@@ -15,7 +16,6 @@ from airflow_provider_hopsjobs.hooks.job_config import (
     normalise_job_type,
     updated_config,
 )
-from airflow_provider_hopsjobs.status import HopsworksApiError, HopsworksConfigError
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,14 @@ from typing import Any, Literal
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from tenacity.wait import wait_exponential
 
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiError,
+    HopsworksConfigError,
+    HopsworksLogUnavailableError,
+)
 from airflow_provider_hopsjobs.hooks.datasets import DatasetsMixin
-from airflow_provider_hopsjobs.hooks.errors import HopsworksLogUnavailableError
 from airflow_provider_hopsjobs.hooks.executions import ExecutionsMixin
 from airflow_provider_hopsjobs.hooks.lines import iter_text_lines, split_text_lines
-from airflow_provider_hopsjobs.status import HopsworksApiError, HopsworksConfigError
 
 #: Hopsworks' replacement text for an inline log over 1,000,000 bytes.
 LOG_TOO_BIG_PREFIX = "Log is too big to display"

@@ -25,7 +25,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential, wait_random
 
-from airflow_provider_hopsjobs.status import HopsworksApiUnavailableError, HopsworksConfigError
+from airflow_provider_hopsjobs.errors import HopsworksApiUnavailableError, HopsworksConfigError
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_hopsjobs.errors import HopsworksConfigError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
 from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
 from airflow_provider_hopsjobs.hooks.timestamps import to_epoch_ms
-from airflow_provider_hopsjobs.status import HopsworksConfigError, HopsworksNotFoundError
 
 
 class SchedulesMixin(HopsworksBaseHook):

@@ -21,17 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
-from airflow_provider_hopsjobs.operators.links import (
-    XCOM_EXECUTION_ID,
-    XCOM_EXECUTION_URL,
-    HopsworksExecutionLink,
-)
-from airflow_provider_hopsjobs.operators.reattach import SafeMemory, memory_for, new_record
-from airflow_provider_hopsjobs.status import (
-    SUPPORTED_JOB_TYPES,
-    ExecutionOutcome,
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiUnavailableError,
     HopsworksConfigError,
     HopsworksError,
@@ -39,10 +29,18 @@ from airflow_provider_hopsjobs.status import (
     HopsworksJobFailedError,
     HopsworksNotFoundError,
     HopsworksWaitTimeoutError,
-    check_known_job_type,
-    is_terminal,
-    outcome_of,
 )
+from airflow_provider_hopsjobs.execution import Outcome
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
+from airflow_provider_hopsjobs.job_types import CREATABLE_JOB_TYPES, known_job_type
+from airflow_provider_hopsjobs.operators.links import (
+    XCOM_EXECUTION_ID,
+    XCOM_EXECUTION_URL,
+    HopsworksExecutionLink,
+)
+from airflow_provider_hopsjobs.operators.reattach import SafeMemory, memory_for, new_record
+from airflow_provider_hopsjobs.status import is_terminal, outcome_of
 from airflow_provider_hopsjobs.task_logs import (
     DEFAULT_TAIL_LINES,
     FetchLogs,
@@ -276,9 +274,9 @@ class HopsworksCreateJobOperator(_HopsworksOperator):
     ) -> None:
         super().__init__(**kwargs)
         check_job_name(job_name)
-        if not isinstance(job_type, str) or job_type.upper() not in SUPPORTED_JOB_TYPES:
+        if not isinstance(job_type, str) or job_type.upper() not in CREATABLE_JOB_TYPES:
             raise HopsworksConfigError(
-                f"Unknown job_type {job_type!r}; expected one of {', '.join(sorted(SUPPORTED_JOB_TYPES))}."
+                f"Unknown job_type {job_type!r}; expected one of {', '.join(sorted(CREATABLE_JOB_TYPES))}."
             )
         if app_path is not None and app_file is not None:
             raise HopsworksConfigError("Give app_path or app_file, not both.")
@@ -437,7 +435,7 @@ class HopsworksRunJobOperator(_HopsworksOperator):
         super().__init__(**kwargs)
         check_job_name(job_name)
         _check_args(args)
-        job_type = check_known_job_type(job_type)
+        job_type = known_job_type(job_type)
         self.job_name = job_name
         self.args = args
         self.wait_for_completion = wait_for_completion
@@ -504,7 +502,7 @@ class HopsworksRunJobOperator(_HopsworksOperator):
         self._execution_id = execution_id
         url = self._publish(context, execution_id)
 
-        if reused and outcome_of(execution, job_type) is ExecutionOutcome.SUCCESS:
+        if reused and outcome_of(execution, job_type) is Outcome.SUCCESS:
             event = terminal_event(
                 execution, job_name=self.job_name, execution_id=execution_id, job_type=job_type
             )
@@ -584,14 +582,14 @@ class HopsworksRunJobOperator(_HopsworksOperator):
                 )
             else:
                 outcome = outcome_of(previous, job_type)
-                if outcome is ExecutionOutcome.RUNNING:
+                if outcome is Outcome.RUNNING:
                     self.log.info(
                         "Reattaching to execution %s of an earlier try (state %s); not starting another.",
                         previous_id,
                         previous.get("state"),
                     )
                     return previous, True
-                if outcome is ExecutionOutcome.SUCCESS:
+                if outcome is Outcome.SUCCESS:
                     self.log.info(
                         "Execution %s of an earlier try already succeeded; not running the job again.",
                         previous_id,

@@ -19,22 +19,22 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_hopsjobs import waiting
 from airflow_provider_hopsjobs._compat import AirflowSkipException
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiUnavailableError,
+    HopsworksConfigError,
+    HopsworksError,
+    HopsworksExecutionKilledError,
+    HopsworksJobFailedError,
+)
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.job_types import known_job_type
 from airflow_provider_hopsjobs.operators.jobs import check_job_name, execution_summary
 from airflow_provider_hopsjobs.operators.links import (
     XCOM_EXECUTION_ID,
     XCOM_EXECUTION_URL,
     HopsworksExecutionLink,
 )
-from airflow_provider_hopsjobs.status import (
-    HopsworksApiUnavailableError,
-    HopsworksConfigError,
-    HopsworksError,
-    HopsworksExecutionKilledError,
-    HopsworksJobFailedError,
-    check_known_job_type,
-    is_terminal,
-)
+from airflow_provider_hopsjobs.status import is_terminal
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.waiting import (
     DEFAULT_TRANSIENT_ERROR_BUDGET,
@@ -113,7 +113,7 @@ class HopsworksExecutionSensor(BaseSensorOperator):
         check_job_name(job_name)
         if not (isinstance(execution_id, str) and "{{" in execution_id):
             _parse_execution_id(execution_id)
-        job_type = check_known_job_type(job_type)
+        job_type = known_job_type(job_type)
         self.job_name = job_name
         self.execution_id = execution_id
         self.fail_on_failure = fail_on_failure

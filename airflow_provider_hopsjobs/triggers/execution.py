@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Final
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_hopsjobs import waiting
-from airflow_provider_hopsjobs.status import TERMINAL_STATES, check_known_job_type
+from airflow_provider_hopsjobs.execution import TERMINAL_STATES
+from airflow_provider_hopsjobs.job_types import known_job_type
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_hopsjobs.waiting import (
     DEFAULT_POLL_INTERVAL,
@@ -100,7 +101,7 @@ class HopsworksExecutionTrigger(BaseTrigger):
             raise ValueError(f"hopsworks_conn_id must be a non-empty string, got {hopsworks_conn_id!r}")
         if project is not None and (not isinstance(project, str) or not project):
             raise ValueError(f"project must be a non-empty string or None, got {project!r}")
-        job_type = check_known_job_type(job_type)
+        job_type = known_job_type(job_type)
         if not isinstance(cancel_on_kill, bool):
             raise ValueError(f"cancel_on_kill must be True or False, got {cancel_on_kill!r}")
         self.job_name = job_name

@@ -14,9 +14,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from airflow_provider_hopsjobs._compat import BaseHook
+from airflow_provider_hopsjobs.errors import HopsworksApiUnavailableError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import HopsworksApiUnavailableError, HopsworksNotFoundError
 from tests.hooks.conftest import API_KEY
 
 EXEC = "/hopsworks-api/api/project/119/jobs/etl/executions"

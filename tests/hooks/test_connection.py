@@ -7,10 +7,10 @@ import json
 import pytest
 from airflow.sdk import Connection
 
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.connection import settings_from_connection
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.hooks.retry_policy import RetryPolicy
-from airflow_provider_hopsjobs.status import HopsworksConfigError
 from tests.hooks.conftest import API_KEY, connection_json
 
 

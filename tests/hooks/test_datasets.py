@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from airflow_provider_hopsjobs.status import HopsworksApiError, HopsworksConfigError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksConfigError, HopsworksNotFoundError
 from tests.hooks.conftest import P
 
 DS = f"{P}/dataset"

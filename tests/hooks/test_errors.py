@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks.errors import api_error_from_response, summarise_body
-from airflow_provider_hopsjobs.status import HopsworksApiError, HopsworksNotFoundError
 
 
 def body(**fields) -> bytes:

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from airflow_provider_hopsjobs.hooks.hopsworks import parse_timestamp
-from airflow_provider_hopsjobs.status import (
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksApiUnavailableError,
     HopsworksNotFoundError,
 )
+from airflow_provider_hopsjobs.hooks.hopsworks import parse_timestamp
 from tests.hooks.conftest import P
 
 EXECS = f"{P}/jobs/etl/executions"

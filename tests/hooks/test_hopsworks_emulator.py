@@ -8,15 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.execution import TERMINAL_STATES, Outcome
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import (
-    TERMINAL_STATES,
-    ExecutionOutcome,
-    HopsworksApiError,
-    HopsworksNotFoundError,
-    outcome_of,
-)
+from airflow_provider_hopsjobs.status import outcome_of
 
 EXECUTIONS_ROUTE = "POST /hopsworks-api/api/project/{id}/jobs/{name}/executions"
 JOB_PUT_ROUTE = "PUT /hopsworks-api/api/project/{id}/jobs/{name}"
@@ -102,7 +98,7 @@ def test_job_lifecycle_run_logs_and_delete(hook, hopsworks_conn, tmp_path, job_n
 
     started = hook.start_execution(job_name, ["--day", "2024-01-01", "two words"])
     finished = wait(hook, job_name, started["id"])
-    assert outcome_of(finished, "PYTHON") is ExecutionOutcome.SUCCESS
+    assert outcome_of(finished, "PYTHON") is Outcome.SUCCESS
     out = list(hook.iter_execution_log(job_name, started["id"], "out", wait_timeout=30))
     assert "args: ['--day', '2024-01-01', 'two words']" in out
     assert "oops" in list(hook.iter_execution_log(job_name, started["id"], "err", wait_timeout=30))
@@ -128,7 +124,7 @@ def test_failed_job_and_stop(hook, tmp_path, job_name):
         "import sys, time\nif sys.argv[1:] == ['fail']: raise SystemExit(3)\ntime.sleep(60)\n",
     )
     failed = wait(hook, job_name, hook.start_execution(job_name, "fail")["id"])
-    assert outcome_of(failed, "PYTHON") is ExecutionOutcome.FAILED
+    assert outcome_of(failed, "PYTHON") is Outcome.FAILED
 
     running = hook.start_execution(job_name, "run")
     deadline = time.monotonic() + 30
@@ -136,7 +132,7 @@ def test_failed_job_and_stop(hook, tmp_path, job_name):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     hook.stop_execution(job_name, running["id"])
-    assert outcome_of(wait(hook, job_name, running["id"]), "PYTHON") is ExecutionOutcome.KILLED
+    assert outcome_of(wait(hook, job_name, running["id"]), "PYTHON") is Outcome.KILLED
 
 
 def test_big_log_is_streamed(hook, hopsworks_conn, tmp_path, job_name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.job_config import (
     PYTHON_RUNNER,
     JobConfigRequest,
@@ -12,7 +13,6 @@ from airflow_provider_hopsjobs.hooks.job_config import (
     updated_config,
     validate_job_name,
 )
-from airflow_provider_hopsjobs.status import HopsworksConfigError
 
 
 @pytest.mark.parametrize("name", ["etl", "feature-pipeline_v2", "job.1", "A" * 255])

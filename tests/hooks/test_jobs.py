@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import (
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksApiUnavailableError,
     HopsworksConfigError,
     HopsworksNotFoundError,
 )
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from tests.hooks.conftest import API_KEY, BASE, PROJECT_ID, P, connection_json
 
 JOB_NOT_FOUND = {"errorCode": 130009, "errorMsg": "Job not found.", "usrMsg": "jobId:etl"}

@@ -7,8 +7,8 @@ import tracemalloc
 
 import pytest
 
+from airflow_provider_hopsjobs.errors import HopsworksConfigError, HopsworksError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksLogUnavailableError
-from airflow_provider_hopsjobs.status import HopsworksConfigError, HopsworksError, HopsworksNotFoundError
 from tests.hooks.conftest import P
 
 LOG = f"{P}/jobs/etl/executions/7/log"

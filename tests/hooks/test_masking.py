@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksError
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import HopsworksApiError, HopsworksError
 from tests.hooks.conftest import API_KEY, BASE, P
 
 SECRET_PART = API_KEY.split(".", 1)[1]

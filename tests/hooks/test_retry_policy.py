@@ -10,6 +10,11 @@ import aiohttp
 import pytest
 import requests
 
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiError,
+    HopsworksApiUnavailableError,
+    HopsworksConfigError,
+)
 from airflow_provider_hopsjobs.hooks.retry_policy import (
     RetryPolicy,
     TransientHttpError,
@@ -19,11 +24,6 @@ from airflow_provider_hopsjobs.hooks.retry_policy import (
     is_transient,
     parse_retry_after,
     retrying,
-)
-from airflow_provider_hopsjobs.status import (
-    HopsworksApiError,
-    HopsworksApiUnavailableError,
-    HopsworksConfigError,
 )
 
 

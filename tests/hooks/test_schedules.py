@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from airflow_provider_hopsjobs.errors import HopsworksConfigError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
-from airflow_provider_hopsjobs.status import HopsworksConfigError, HopsworksNotFoundError
 from tests.hooks.conftest import P
 
 SCHEDULE = f"{P}/jobs/etl/schedule/v2"

@@ -9,16 +9,16 @@ from unittest import mock
 import pytest
 from airflow.sdk import DAG
 
+from airflow_provider_hopsjobs.errors import (
+    HopsworksConfigError,
+    HopsworksNotFoundError,
+    HopsworksWaitTimeoutError,
+)
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook, JobUpsertResult
 from airflow_provider_hopsjobs.operators.jobs import (
     HopsworksCreateJobOperator,
     HopsworksDeleteJobOperator,
     HopsworksStopExecutionOperator,
-)
-from airflow_provider_hopsjobs.status import (
-    HopsworksConfigError,
-    HopsworksNotFoundError,
-    HopsworksWaitTimeoutError,
 )
 from tests.airflow_support import FakeClock, execution, make_context
 

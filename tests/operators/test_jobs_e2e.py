@@ -20,6 +20,12 @@ import pytest
 
 from airflow_provider_hopsjobs._compat import TaskDeferred
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiUnavailableError,
+    HopsworksExecutionKilledError,
+    HopsworksJobFailedError,
+    HopsworksWaitTimeoutError,
+)
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators import reattach
 from airflow_provider_hopsjobs.operators.jobs import (
@@ -30,13 +36,7 @@ from airflow_provider_hopsjobs.operators.jobs import (
 )
 from airflow_provider_hopsjobs.operators.reattach import STATE_STORE_KEY
 from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
-from airflow_provider_hopsjobs.status import (
-    HopsworksApiUnavailableError,
-    HopsworksExecutionKilledError,
-    HopsworksJobFailedError,
-    HopsworksWaitTimeoutError,
-    is_terminal,
-)
+from airflow_provider_hopsjobs.status import is_terminal
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from tests.airflow_support import (
     FakeTaskStateStore,

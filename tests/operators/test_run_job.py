@@ -15,20 +15,20 @@ from unittest import mock
 import pytest
 
 from airflow_provider_hopsjobs._compat import AirflowFailException, TaskDeferred
-from airflow_provider_hopsjobs.hooks.errors import HopsworksLogUnavailableError
-from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.operators import reattach
-from airflow_provider_hopsjobs.operators.jobs import HopsworksRunJobOperator
-from airflow_provider_hopsjobs.operators.reattach import STATE_STORE_KEY
-from airflow_provider_hopsjobs.status import (
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiUnavailableError,
     HopsworksConfigError,
     HopsworksError,
     HopsworksExecutionKilledError,
     HopsworksJobFailedError,
+    HopsworksLogUnavailableError,
     HopsworksNotFoundError,
     HopsworksWaitTimeoutError,
 )
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.operators import reattach
+from airflow_provider_hopsjobs.operators.jobs import HopsworksRunJobOperator
+from airflow_provider_hopsjobs.operators.reattach import STATE_STORE_KEY
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.waiting import poll_intervals
 from tests.airflow_support import FakeClock, FakeTaskStateStore, FakeTI, execution, make_context

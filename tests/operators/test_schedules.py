@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators.schedules import HopsworksScheduleJobOperator
-from airflow_provider_hopsjobs.status import HopsworksConfigError
 
 JOB = "sched_op_job"
 

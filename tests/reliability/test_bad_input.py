@@ -20,6 +20,12 @@ from typing import Any
 import pytest
 
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiError,
+    HopsworksApiUnavailableError,
+    HopsworksConfigError,
+    HopsworksNotFoundError,
+)
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators.jobs import (
     HopsworksCreateJobOperator,
@@ -28,12 +34,6 @@ from airflow_provider_hopsjobs.operators.jobs import (
 )
 from airflow_provider_hopsjobs.operators.schedules import HopsworksScheduleJobOperator
 from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
-from airflow_provider_hopsjobs.status import (
-    HopsworksApiError,
-    HopsworksApiUnavailableError,
-    HopsworksConfigError,
-    HopsworksNotFoundError,
-)
 from airflow_provider_hopsjobs.timetables.quartz import QuartzCronTimetable
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from tests.airflow_support import make_context

@@ -32,10 +32,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.errors import HopsworksJobFailedError
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators.jobs import HopsworksCreateJobOperator, HopsworksRunJobOperator
 from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
-from airflow_provider_hopsjobs.status import HopsworksJobFailedError
 from tests.airflow_support import FakeTaskStateStore, FakeTI, make_context, run_operator
 from tests.reliability.chaos_pipeline import LogRecorder
 

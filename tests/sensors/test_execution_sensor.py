@@ -14,14 +14,14 @@ try:
 except ImportError:  # Airflow 3.0
     from airflow.exceptions import AirflowRescheduleException, AirflowSensorTimeout
 from airflow_provider_hopsjobs._compat import AirflowSkipException, TaskDeferred
-from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
-from airflow_provider_hopsjobs.status import (
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiUnavailableError,
     HopsworksConfigError,
     HopsworksExecutionKilledError,
     HopsworksJobFailedError,
 )
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from tests.airflow_support import FakeClock, FakeTI, execution, make_context
 

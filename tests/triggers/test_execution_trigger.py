@@ -12,12 +12,12 @@ from unittest import mock
 import pytest
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import (
+from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksApiUnavailableError,
     HopsworksNotFoundError,
 )
+from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.triggers import execution as trigger_module
 from airflow_provider_hopsjobs.triggers.execution import USER_ACTION_CANCEL_MSG, HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.waiting import poll_intervals
