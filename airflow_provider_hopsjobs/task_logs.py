@@ -23,12 +23,9 @@ import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from airflow_provider_hopsjobs.errors import HopsworksError
-
-if TYPE_CHECKING:
-    from airflow_provider_hopsjobs.waiting import ExecutionEvent
 
 LogStream = Literal["out", "err"]
 When = Literal["always", "on_failure", "never"]
@@ -41,20 +38,15 @@ BLOCK_MAX_CHARS: Final[int] = 64 * 1024
 BLOCK_MAX_LINES: Final[int] = 1000
 _BATCH_LINES: Final[int] = 50
 
-#: Accepted spellings of ``fetch_logs`` and what they select (stdout, stderr).
-_PRESETS: Final[dict[str, tuple[When, When]]] = {
-    "default": ("always", "on_failure"),
+#: The values ``fetch_logs`` takes besides ``True``/``False``, and what each selects (stdout, stderr).
+_CHOICES: Final[dict[str, tuple[When, When]]] = {
     "out": ("always", "never"),
-    "stdout": ("always", "never"),
     "err": ("never", "always"),
-    "stderr": ("never", "always"),
     "both": ("always", "always"),
-    "all": ("always", "always"),
     "on_failure": ("on_failure", "on_failure"),
-    "none": ("never", "never"),
 }
 
-FetchLogs = bool | str | None
+FetchLogs = bool | str
 
 
 class _LogSource(Protocol):
@@ -74,10 +66,10 @@ class LogSelection:
 
     Built from the operator's ``fetch_logs``:
 
-    - ``True`` or ``"default"``: stdout always, stderr when the execution did not succeed;
+    - ``True``: stdout always, stderr when the execution did not succeed;
     - ``"both"``: stdout and stderr always; ``"out"`` / ``"err"``: only that stream, always;
     - ``"on_failure"``: both streams, only when the execution did not succeed;
-    - ``False``, ``None`` or ``"none"``: nothing.
+    - ``False``: nothing.
     """
 
     stdout: When = "always"
@@ -89,12 +81,11 @@ class LogSelection:
             return value
         if value is True:
             return cls()
-        if value is False or value is None:
+        if value is False:
             return cls("never", "never")
-        if isinstance(value, str) and value.strip().lower() in _PRESETS:
-            out, err = _PRESETS[value.strip().lower()]
-            return cls(out, err)
-        choices = ", ".join(repr(k) for k in _PRESETS)
+        if isinstance(value, str) and value in _CHOICES:
+            return cls(*_CHOICES[value])
+        choices = ", ".join(repr(k) for k in _CHOICES)
         raise ValueError(f"fetch_logs must be True, False or one of {choices}; got {value!r}")
 
     def streams(self, succeeded: bool) -> list[LogStream]:
@@ -167,27 +158,28 @@ def write_execution_log(
             err,
         )
     flush()
-    log.info("%s end (%d lines) -----", header, count)
+    log.info("%s end (%d line%s) -----", header, count, "" if count == 1 else "s")
     return list(tail)
 
 
 def write_execution_logs(
     source: _LogSource,
-    event: ExecutionEvent,
-    selection: LogSelection,
+    job_name: str,
+    execution_id: int,
     *,
+    succeeded: bool,
+    selection: LogSelection,
     log: logging.Logger | Any,
     wait_timeout: float = 60.0,
     tail_lines: int = DEFAULT_TAIL_LINES,
 ) -> dict[LogStream, list[str]]:
     """Copy the selected streams of a finished execution; return each stream's tail."""
-    succeeded = event["status"] == "success"
     tails: dict[LogStream, list[str]] = {}
     for stream in selection.streams(succeeded):
         tails[stream] = write_execution_log(
             source,
-            event["job_name"],
-            event["execution_id"],
+            job_name,
+            execution_id,
             stream,
             log=log,
             wait_timeout=wait_timeout,

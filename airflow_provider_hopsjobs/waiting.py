@@ -1,13 +1,15 @@
 """One wait policy for every way of waiting on an execution.
 
-The run operator's synchronous loop, the deferrable trigger and the sensor all drive the
-same :class:`ExecutionWatch`: it decides what one poll result means (still running, over,
-a transient error to ride out, an error to report), how long to sleep next and when the
-absolute deadline has passed. Keeping that in one place is what makes "sync and deferrable
-behave the same" true by construction instead of by two loops that happen to agree.
+The run operator's synchronous loop, the deferrable trigger, the sensor and the stop
+operator all drive the same :class:`ExecutionWatch`: it decides what one poll result means
+(still running, over, a transient error to ride out, an error to report), how long to
+sleep next and when the absolute deadline has passed. Keeping that in one place is what
+makes "sync and deferrable behave the same" true by construction instead of by two loops
+that happen to agree.
 
-The outcome of a wait is a plain JSON-able *event* dict (the payload a trigger yields), so
-the worker-side completion code handles a sync wait and a deferred one identically.
+The outcome of a wait is a plain JSON-able :class:`~airflow_provider_hopsjobs.execution.ExecutionEvent`
+(the payload a trigger yields), so the worker-side completion code handles a sync wait and
+a deferred one identically.
 
 Polling starts at half a second and stretches with the time already waited (each sleep
 is at most 5 % of it) up to the configured cap: a job that takes half a minute is noticed
@@ -17,24 +19,23 @@ within about a second of its end, and one that takes five hours costs a request 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, Final, Protocol
 
-from airflow_provider_hopsjobs.errors import (
-    HopsworksApiUnavailableError,
-    HopsworksError,
-    HopsworksNotFoundError,
+from airflow_provider_hopsjobs import validation
+from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
+from airflow_provider_hopsjobs.errors import HopsworksError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.execution import (
+    WAIT_OUTCOMES,
+    Execution,
+    ExecutionEvent,
+    Outcome,
+    describe,
 )
-from airflow_provider_hopsjobs.execution import Outcome
-from airflow_provider_hopsjobs.status import outcome_of
-
-EventStatus = Literal["success", "failed", "killed", "timeout", "error"]
-EVENT_STATUSES: Final[frozenset[str]] = frozenset({"success", "failed", "killed", "timeout", "error"})
+from airflow_provider_hopsjobs.hooks.retry_policy import is_outage
 
 #: Default cap of the adaptive poll schedule (seconds).
 DEFAULT_POLL_INTERVAL: Final[float] = 30.0
@@ -46,50 +47,26 @@ FIRST_POLL_INTERVAL: Final[float] = 0.5
 POLL_GROWTH: Final[float] = 0.05
 
 
-class ExecutionEvent(TypedDict):
-    """The single payload that ends a wait. No secrets, no log text: it is stored unencrypted."""
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How one task waits: validated once, when the task is built, then carried as is.
 
-    status: EventStatus
-    execution_id: int
-    job_name: str
-    state: str | None
-    final_status: str | None
-    message: str
-    #: Only meaningful for ``error``: the failure was an outage that an Airflow retry may fix.
-    transient: bool
+    :param poll_interval: cap of the adaptive poll schedule, seconds (> 0).
+    :param transient_error_budget: how long an unreachable or failing API is ridden out, seconds.
+    """
 
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET
 
-def _transient_error_types() -> tuple[type[BaseException], ...]:
-    """Errors that say "the API could not be reached", whichever transport raised them."""
-    types: list[type[BaseException]] = [
-        HopsworksApiUnavailableError,
-        ConnectionError,
-        TimeoutError,
-        asyncio.TimeoutError,
-    ]
-    try:
-        import requests
-
-        types.append(requests.ConnectionError)
-        types.append(requests.Timeout)
-    except ImportError:  # pragma: no cover - requests ships with Airflow
-        pass
-    try:
-        import aiohttp
-
-        types.append(aiohttp.ClientConnectionError)
-        types.append(aiohttp.ServerTimeoutError)
-    except ImportError:  # pragma: no cover - aiohttp is a declared dependency
-        pass
-    return tuple(types)
-
-
-TRANSIENT_ERRORS: Final[tuple[type[BaseException], ...]] = _transient_error_types()
-
-
-def is_transient(error: BaseException) -> bool:
-    """True for outages worth riding out: connection errors, timeouts, an API that kept failing."""
-    return isinstance(error, TRANSIENT_ERRORS)
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "poll_interval", validation.seconds("poll_interval", self.poll_interval, positive=True)
+        )
+        object.__setattr__(
+            self,
+            "transient_error_budget",
+            validation.seconds("transient_error_budget", self.transient_error_budget),
+        )
 
 
 def poll_intervals(
@@ -115,65 +92,21 @@ def poll_intervals(
         waited += interval
 
 
-# -- clocks and deadlines ---------------------------------------------------------------------
+# -- deadlines ----------------------------------------------------------------------------------
 
 
-def wall_time() -> float:
-    """Epoch seconds; deadlines are absolute so they survive a hand-over to the triggerer."""
-    return time.time()
-
-
-def pause(seconds: float) -> None:
-    """Sleep between synchronous polls (one name to replace in tests)."""
-    time.sleep(seconds)
-
-
-def monotonic_time() -> float:
-    """For durations measured inside one process (the transient-error allowance)."""
-    return time.monotonic()
-
-
-def deadline_after(timeout: timedelta | float | None, *, now: float | None = None) -> float | None:
+def deadline_after(timeout: timedelta | float | None, *, clock: Clock = SYSTEM_CLOCK) -> float | None:
     """Absolute deadline (epoch seconds) ``timeout`` from now; None means "no deadline"."""
     if timeout is None:
         return None
     seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    return (wall_time() if now is None else now) + seconds
+    return clock.time() + seconds
 
 
 def earliest_deadline(*deadlines: float | None) -> float | None:
     """The earliest of several optional deadlines."""
     present = [d for d in deadlines if d is not None]
     return min(present) if present else None
-
-
-def parse_deadline(value: float | int | str | datetime | None) -> float | None:
-    """Normalise a deadline given as epoch seconds, an ISO-8601 string or an aware datetime.
-
-    :raises ValueError: for anything else (a naive datetime is refused: it is ambiguous).
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"deadline must be epoch seconds or an ISO-8601 time, not {value!r}")
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise ValueError(f"deadline must be a finite number of epoch seconds, not {value!r}")
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as err:
-            raise ValueError(f"deadline {value!r} is neither epoch seconds nor an ISO-8601 time") from err
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"deadline {value.isoformat()!r} has no time zone; give an aware time")
-        return value.timestamp()
-    raise ValueError(f"deadline must be epoch seconds or an ISO-8601 time, not {type(value).__name__}")
 
 
 def format_deadline(deadline: float | None) -> str:
@@ -183,60 +116,7 @@ def format_deadline(deadline: float | None) -> str:
     return datetime.fromtimestamp(deadline, tz=timezone.utc).isoformat(timespec="seconds")
 
 
-# -- events --------------------------------------------------------------------------------
-
-
-def _describe(job_name: str, execution_id: int) -> str:
-    return f"Hopsworks job {job_name!r} execution {execution_id}"
-
-
-def make_event(
-    status: EventStatus,
-    *,
-    job_name: str,
-    execution_id: int,
-    execution: Mapping[str, Any] | None = None,
-    message: str,
-    transient: bool = False,
-) -> ExecutionEvent:
-    """Build the one event that ends a wait."""
-    execution = execution or {}
-    state = execution.get("state")
-    final_status = execution.get("finalStatus")
-    return ExecutionEvent(
-        status=status,
-        execution_id=int(execution_id),
-        job_name=job_name,
-        state=None if state is None else str(state),
-        final_status=None if final_status is None else str(final_status),
-        message=message,
-        transient=transient,
-    )
-
-
-_OUTCOME_STATUS: Final[dict[Outcome, EventStatus]] = {
-    Outcome.SUCCESS: "success",
-    Outcome.FAILED: "failed",
-    Outcome.KILLED: "killed",
-}
-
-
-def terminal_event(
-    execution: Mapping[str, Any], *, job_name: str, execution_id: int, job_type: str | None
-) -> ExecutionEvent | None:
-    """The event for a finished execution, or None while it is still running."""
-    outcome = outcome_of(execution, job_type)
-    if outcome is Outcome.RUNNING:
-        return None
-    status = _OUTCOME_STATUS[outcome]
-    verb = {"success": "succeeded", "failed": "failed", "killed": "was killed"}[status]
-    message = (
-        f"{_describe(job_name, execution_id)} {verb} "
-        f"(state {execution.get('state')}, final status {execution.get('finalStatus', 'UNDEFINED')})."
-    )
-    return make_event(
-        status, job_name=job_name, execution_id=execution_id, execution=execution, message=message
-    )
+# -- events --------------------------------------------------------------------------------------
 
 
 def validate_event(event: Any) -> ExecutionEvent:
@@ -248,13 +128,13 @@ def validate_event(event: Any) -> ExecutionEvent:
     if not isinstance(event, Mapping):
         raise HopsworksError(f"The trigger sent an unexpected event of type {type(event).__name__}.")
     status = event.get("status")
-    if status not in EVENT_STATUSES:
+    if status not in WAIT_OUTCOMES:
         raise HopsworksError(f"The trigger sent an event with unknown status {status!r}.")
     for key in ("execution_id", "job_name"):
         if event.get(key) in (None, ""):
             raise HopsworksError(f"The trigger sent a {status!r} event without {key!r}.")
     return ExecutionEvent(
-        status=status,
+        status=str(status),
         execution_id=int(event["execution_id"]),
         job_name=str(event["job_name"]),
         state=event.get("state"),
@@ -264,7 +144,15 @@ def validate_event(event: Any) -> ExecutionEvent:
     )
 
 
-# -- the wait itself ----------------------------------------------------------------------
+# -- the wait itself ---------------------------------------------------------------------------
+
+
+class ExecutionReader(Protocol):
+    """The one hook call a synchronous wait makes."""
+
+    def get_execution(
+        self, job_name: str, execution_id: int, *, job_type: str | None = None
+    ) -> Execution: ...
 
 
 class ExecutionWatch:
@@ -274,11 +162,11 @@ class ExecutionWatch:
 
         while True:
             if event := watch.expired(): return event
-            try: execution = get_execution(...)
+            try: execution = hook.get_execution(...)
             except Exception as err: event = watch.on_error(err)
             else: event = watch.on_execution(execution)
             if event: return event
-            (sleep or pause)(watch.next_sleep())
+            (async_)sleep(watch.next_sleep())
     """
 
     def __init__(
@@ -288,103 +176,89 @@ class ExecutionWatch:
         execution_id: int,
         job_type: str | None = None,
         deadline: float | None = None,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
+        policy: WaitPolicy | None = None,
+        clock: Clock = SYSTEM_CLOCK,
         log: logging.Logger | Any | None = None,
-        wall_clock: Callable[[], float] | None = None,
-        monotonic: Callable[[], float] | None = None,
         waited: float = 0.0,
     ) -> None:
         self.job_name = job_name
         self.execution_id = int(execution_id)
         self.job_type = job_type
         self.deadline = deadline
-        self.transient_error_budget = transient_error_budget
+        self.policy = policy or WaitPolicy()
+        self.clock = clock
         self.log = log if log is not None else logging.getLogger(__name__)
-        self._wall_clock = wall_clock
-        self._monotonic = monotonic
-        self._intervals = poll_intervals(poll_interval, waited=waited)
+        self._intervals = poll_intervals(self.policy.poll_interval, waited=waited)
         self._first_error_at: float | None = None
-        self.last_execution: dict[str, Any] | None = None
-        self.polls = 0
+        #: The latest answer, or None before the first one.
+        self.last_execution: Execution | None = None
 
     @property
     def description(self) -> str:
-        return _describe(self.job_name, self.execution_id)
+        return describe(self.job_name, self.execution_id)
+
+    @property
+    def _latest(self) -> Execution:
+        """What is known of the execution: the last answer, or only its identity."""
+        return self.last_execution or Execution(
+            id=self.execution_id, job_name=self.job_name, job_type=self.job_type
+        )
 
     def seconds_left(self) -> float | None:
         if self.deadline is None:
             return None
-        return self.deadline - (self._wall_clock or wall_time)()
+        return self.deadline - self.clock.time()
 
     def expired(self) -> ExecutionEvent | None:
         """A ``timeout`` event once the deadline has passed."""
         left = self.seconds_left()
         if left is None or left > 0:
             return None
-        return make_event(
-            "timeout",
-            job_name=self.job_name,
-            execution_id=self.execution_id,
-            execution=self.last_execution,
-            message=f"{self.description} did not end before its deadline {format_deadline(self.deadline)}.",
+        return self._latest.event(
+            Outcome.TIMEOUT,
+            f"{self.description} did not end before its deadline {format_deadline(self.deadline)}.",
         )
 
-    def on_execution(self, execution: Mapping[str, Any]) -> ExecutionEvent | None:
+    def on_execution(self, execution: Execution) -> ExecutionEvent | None:
         """Digest one poll result; an event when the execution is over."""
-        self.polls += 1
         if self._first_error_at is not None:
             self.log.info("%s: the Hopsworks API answers again.", self.description)
             self._first_error_at = None
-        previous = (self.last_execution or {}).get("state")
-        self.last_execution = dict(execution)
-        state = execution.get("state")
-        if state != previous:
-            self.log.info("%s is %s.", self.description, state)
-        return terminal_event(
-            execution, job_name=self.job_name, execution_id=self.execution_id, job_type=self.job_type
-        )
+        previous = self.last_execution.state if self.last_execution is not None else None
+        self.last_execution = execution.with_job_type(self.job_type)
+        if execution.state != previous:
+            self.log.info("%s is %s.", self.description, execution.state)
+        return self.last_execution.terminal_event()
 
     def on_error(self, error: BaseException) -> ExecutionEvent | None:
-        """Ride out transient errors within the budget; report anything else at once."""
-        if is_transient(error):
-            now = (self._monotonic or monotonic_time)()
+        """Ride out outages within the budget; report anything else at once."""
+        if is_outage(error):
+            now = self.clock.monotonic()
             if self._first_error_at is None:
                 self._first_error_at = now
             elapsed = now - self._first_error_at
-            if elapsed <= self.transient_error_budget:
+            budget = self.policy.transient_error_budget
+            if elapsed <= budget:
                 self.log.warning(
                     "%s: the Hopsworks API is unavailable (%s); still waiting (%.0f s of %.0f s allowed).",
                     self.description,
                     error,
                     elapsed,
-                    self.transient_error_budget,
+                    budget,
                 )
                 return None
-            return make_event(
-                "error",
-                job_name=self.job_name,
-                execution_id=self.execution_id,
-                execution=self.last_execution,
-                message=(
-                    f"The Hopsworks API stayed unavailable for {elapsed:.0f} s while waiting on "
-                    f"{self.description}: {error}"
-                ),
-                transient=True,
+            message = (
+                f"The Hopsworks API stayed unavailable for {elapsed:.0f} s while waiting on "
+                f"{self.description}: {error}"
             )
+            return self._latest.event(Outcome.ERROR, message, transient=True)
         if isinstance(error, HopsworksNotFoundError):
             message = f"{self.description} no longer exists: {error}"
         elif isinstance(error, HopsworksError):
             message = f"Hopsworks refused to report on {self.description}: {error}"
         else:
             message = f"Unexpected error while waiting on {self.description}: {type(error).__name__}: {error}"
-        return make_event(
-            "error",
-            job_name=self.job_name,
-            execution_id=self.execution_id,
-            execution=self.last_execution,
-            message=message,
-        )
+        return self._latest.event(Outcome.ERROR, message)
 
     def next_sleep(self) -> float:
         """The next poll interval, never past the deadline (plus a hair, to land after it)."""
@@ -395,27 +269,21 @@ class ExecutionWatch:
         return interval
 
 
-_SYNC_HANDLED: Final[tuple[type[BaseException], ...]] = (HopsworksError, *TRANSIENT_ERRORS)
-
-
-def wait_for_execution(
-    get_execution: Callable[[str, int], Mapping[str, Any]],
-    watch: ExecutionWatch,
-    *,
-    sleep: Callable[[float], None] | None = None,
-) -> ExecutionEvent:
+def wait_for_execution(hook: ExecutionReader, watch: ExecutionWatch) -> ExecutionEvent:
     """Block until the watched execution ends, its deadline passes, or the API is gone for good."""
     while True:
         if event := watch.expired():
             return event
         try:
-            execution = get_execution(watch.job_name, watch.execution_id)
-        except _SYNC_HANDLED as err:
+            execution = hook.get_execution(watch.job_name, watch.execution_id, job_type=watch.job_type)
+        except Exception as err:
             # Only API outcomes are judged here; anything else (including Airflow's own
             # task timeout) propagates so the worker handles it as usual.
+            if not (isinstance(err, HopsworksError) or is_outage(err)):
+                raise
             event = watch.on_error(err)
         else:
             event = watch.on_execution(execution)
         if event is not None:
             return event
-        (sleep or pause)(watch.next_sleep())
+        watch.clock.sleep(watch.next_sleep())

@@ -2,8 +2,9 @@
 
 Unit tests call ``execute``/``execute_complete`` directly with a small context built here;
 the Hopsworks side is the real hook with single methods patched (or the emulator, in the
-end-to-end tests). The fake clock replaces the wait policy's clocks and sleeps, so waits
-that would take minutes run instantly and deterministically.
+end-to-end tests). The fake clock takes the place of the provider's one clock (the ``clock``
+attribute of the operators, the sensor and the trigger), so waits that would take minutes
+run instantly and deterministically.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_hopsjobs import waiting
+from airflow_provider_hopsjobs.clock import Clock
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.execution import Execution
+from airflow_provider_hopsjobs.operators.base import HopsworksBaseOperator
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 
 
-class FakeClock:
+class FakeClock(Clock):
     """Wall and monotonic time that only move when something sleeps (or a test says so)."""
 
     def __init__(self, start: float = 1_800_000_000.0) -> None:
@@ -43,17 +46,16 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.advance(seconds)
 
-    async def asleep(self, seconds: float) -> None:
+    async def async_sleep(self, seconds: float) -> None:
         self.sleep(seconds)
 
 
 @pytest.fixture
 def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The operators', the sensor's and the trigger's clock, moved only by their sleeps."""
     clock = FakeClock()
-    monkeypatch.setattr(waiting, "wall_time", clock.time)
-    monkeypatch.setattr(waiting, "monotonic_time", clock.monotonic)
-    monkeypatch.setattr(waiting, "pause", clock.sleep)
-    monkeypatch.setattr(HopsworksExecutionTrigger, "_sleep", staticmethod(clock.asleep))
+    monkeypatch.setattr(HopsworksBaseOperator, "clock", clock)
+    monkeypatch.setattr(HopsworksExecutionTrigger, "clock", clock)
     return clock
 
 
@@ -103,10 +105,14 @@ def execution(
     execution_id: int = 7,
     state: str = "RUNNING",
     final_status: str = "UNDEFINED",
+    *,
+    job_name: str = "train",
+    job_type: str | None = None,
     **extra: Any,
-) -> dict[str, Any]:
-    """An ExecutionDTO as Hopsworks returns it."""
-    return {"id": execution_id, "state": state, "finalStatus": final_status, **extra}
+) -> Execution:
+    """An execution as the hook returns it, read from an ExecutionDTO (``extra`` are DTO fields)."""
+    dto = {"id": execution_id, "state": state, "finalStatus": final_status, **extra}
+    return Execution.from_dto(dto, job_name=job_name, job_type=job_type)
 
 
 # -- running an operator the way a worker and the triggerer would --------------------------------

@@ -16,13 +16,10 @@ from airflow_provider_hopsjobs.task_logs import LogSelection, write_execution_lo
     ("value", "on_success", "on_failure"),
     [
         (True, ["out"], ["out", "err"]),
-        ("default", ["out"], ["out", "err"]),
         (False, [], []),
-        (None, [], []),
-        ("none", [], []),
         ("both", ["out", "err"], ["out", "err"]),
-        ("OUT", ["out"], ["out"]),
-        ("stderr", ["err"], ["err"]),
+        ("out", ["out"], ["out"]),
+        ("err", ["err"], ["err"]),
         ("on_failure", [], ["out", "err"]),
     ],
 )
@@ -32,7 +29,7 @@ def test_log_selection(value: Any, on_success: list[str], on_failure: list[str])
     assert selection.streams(succeeded=False) == on_failure
 
 
-@pytest.mark.parametrize("value", ["sometimes", 3, ["out"]])
+@pytest.mark.parametrize("value", ["sometimes", 3, ["out"], None, "OUT", "stderr", "default", "none"])
 def test_log_selection_refuses(value: Any) -> None:
     with pytest.raises(ValueError, match="fetch_logs"):
         LogSelection.parse(value)
@@ -59,11 +56,22 @@ def test_lines_are_framed_in_order_and_tail_is_bounded() -> None:
     assert tail == ["line 97", "line 98", "line 99"]
     messages = [c.args for c in log.info.call_args_list]
     assert messages[0] == ("%s -----", "----- Hopsworks job 'train' execution 7 stdout")
-    assert messages[-1] == ("%s end (%d lines) -----", "----- Hopsworks job 'train' execution 7 stdout", 100)
+    assert (
+        messages[-1][0] % messages[-1][1:]
+        == "----- Hopsworks job 'train' execution 7 stdout end (100 lines) -----"
+    )
     body = messages[1:-1]
     assert all(args[0] == "%s" for args in body)  # job text is never used as a format string
     assert "\n".join(args[1] for args in body).split("\n") == lines  # every line, in order
     log.warning.assert_not_called()
+
+
+@pytest.mark.parametrize(("count", "words"), [(0, "0 lines"), (1, "1 line"), (2, "2 lines")])
+def test_the_closing_frame_counts_in_words(count: int, words: str) -> None:
+    log = mock.Mock()
+    write_execution_log(Source([f"l{i}" for i in range(count)]), "train", 7, "out", log=log)
+    last = log.info.call_args_list[-1].args
+    assert last[0] % last[1:] == f"----- Hopsworks job 'train' execution 7 stdout end ({words}) -----"
 
 
 def test_a_percent_sign_in_a_line_is_safe() -> None:

@@ -1,21 +1,32 @@
-"""The shared wait policy: schedule, deadlines, event validation."""
+"""The shared wait policy: schedule, deadlines, event validation, and the watch itself."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+import requests
 
-from airflow_provider_hopsjobs.errors import HopsworksError
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiError,
+    HopsworksApiUnavailableError,
+    HopsworksConfigError,
+    HopsworksError,
+    HopsworksNotFoundError,
+)
+from airflow_provider_hopsjobs.execution import Execution
 from airflow_provider_hopsjobs.waiting import (
     FIRST_POLL_INTERVAL,
+    ExecutionWatch,
+    WaitPolicy,
     earliest_deadline,
-    parse_deadline,
+    format_deadline,
     poll_intervals,
-    terminal_event,
     validate_event,
+    wait_for_execution,
 )
+from tests.airflow_support import FakeClock
 
 
 def test_poll_schedule_starts_fast_backs_off_and_caps() -> None:
@@ -44,38 +55,9 @@ def test_poll_schedule_is_cheap_for_long_waits() -> None:
     assert polls < 400
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (None, None),
-        (1_900_000_000, 1_900_000_000.0),
-        ("1900000000.5", 1_900_000_000.5),
-        ("2030-01-01T00:00:00Z", datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp()),
-        ("2030-01-01T02:00:00+02:00", datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp()),
-        (datetime(2030, 1, 1, tzinfo=timezone.utc), datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp()),
-    ],
-)
-def test_parse_deadline(value: object, expected: float | None) -> None:
-    assert parse_deadline(value) == expected  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("value", ["soon", True, datetime(2030, 1, 1), float("inf"), timedelta(1)])
-def test_parse_deadline_refuses(value: object) -> None:
-    with pytest.raises(ValueError):
-        parse_deadline(value)  # type: ignore[arg-type]
-
-
 def test_earliest_deadline() -> None:
     assert earliest_deadline(None, None) is None
     assert earliest_deadline(None, 5.0, 3.0) == 3.0
-
-
-def test_terminal_event_is_none_while_running() -> None:
-    assert terminal_event({"state": "RUNNING"}, job_name="j", execution_id=1, job_type="PYTHON") is None
-    event = terminal_event(
-        {"state": "FINISHED", "finalStatus": "SUCCEEDED"}, job_name="j", execution_id=1, job_type=None
-    )
-    assert event is not None and event["status"] == "success"
 
 
 @pytest.mark.parametrize(
@@ -98,3 +80,149 @@ def test_validate_event_normalises() -> None:
     assert event["execution_id"] == 4
     assert event["message"] == ""
     assert event["transient"] is False
+
+
+# -- the wait policy ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"poll_interval": 0}, "poll_interval must be greater than 0"),
+        ({"poll_interval": "5"}, "poll_interval must be a number"),
+        ({"poll_interval": float("nan")}, "poll_interval"),
+        ({"transient_error_budget": -1}, "transient_error_budget must not be negative"),
+    ],
+)
+def test_wait_policy_refuses_bad_values(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(HopsworksConfigError, match=message):
+        WaitPolicy(**kwargs)
+
+
+def test_wait_policy_accepts_a_zero_budget_and_floats_its_numbers() -> None:
+    policy = WaitPolicy(poll_interval=5, transient_error_budget=0)
+    assert (policy.poll_interval, policy.transient_error_budget) == (5.0, 0.0)
+    assert isinstance(policy.poll_interval, float)
+
+
+# -- the watch, driven directly ----------------------------------------------------------------
+
+
+def running(state: str = "RUNNING") -> Execution:
+    return Execution(id=7, job_name="train", state=state, final_status="UNDEFINED")
+
+
+def watch(clock: FakeClock, **kwargs: Any) -> ExecutionWatch:
+    kwargs.setdefault("policy", WaitPolicy(poll_interval=30, transient_error_budget=60))
+    return ExecutionWatch(job_name="train", execution_id=7, clock=clock, **kwargs)
+
+
+def test_watch_reports_nothing_while_running_and_the_event_once_over() -> None:
+    w = watch(FakeClock(), job_type="SPARK")
+    assert w.on_execution(running("INITIALIZING")) is None
+    assert w.on_execution(running()) is None
+    event = w.on_execution(Execution(id=7, job_name="train", state="FINISHED", final_status="UNDEFINED"))
+    # The watch judges with the job type it was given: a Spark job without final status failed.
+    assert event is not None and event["status"] == "failed"
+    assert w.last_execution is not None and w.last_execution.job_type == "SPARK"
+
+
+def test_watch_expires_at_its_deadline_with_the_last_state() -> None:
+    clock = FakeClock()
+    w = watch(clock, deadline=clock.now + 10)
+    assert w.expired() is None
+    w.on_execution(running())
+    clock.advance(10)
+    event = w.expired()
+    assert event is not None
+    assert event["status"] == "timeout"
+    assert event["state"] == "RUNNING"
+    assert format_deadline(clock.now) in event["message"]
+
+
+def test_watch_sleeps_follow_the_schedule_and_never_pass_the_deadline() -> None:
+    clock = FakeClock()
+    w = watch(clock, deadline=clock.now + 1.2)
+    assert w.next_sleep() == FIRST_POLL_INTERVAL
+    clock.advance(1.0)
+    assert w.next_sleep() == pytest.approx(0.21)  # what is left of the wait, plus a hair
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        HopsworksApiUnavailableError("gave up"),
+        requests.ConnectionError("refused"),
+        TimeoutError("slow"),
+    ],
+)
+def test_watch_rides_out_outages_within_the_budget_then_reports_a_transient_error(
+    outage: BaseException,
+) -> None:
+    clock = FakeClock()
+    w = watch(clock)
+    assert w.on_error(outage) is None
+    clock.advance(60)
+    assert w.on_error(outage) is None  # exactly at the budget: still riding it out
+    clock.advance(1)
+    event = w.on_error(outage)
+    assert event is not None
+    assert (event["status"], event["transient"]) == ("error", True)
+    assert "stayed unavailable for 61 s" in event["message"]
+
+
+def test_an_answer_restarts_the_outage_budget() -> None:
+    clock = FakeClock()
+    w = watch(clock)
+    w.on_error(HopsworksApiUnavailableError("down"))
+    clock.advance(59)
+    w.on_execution(running())
+    clock.advance(30)
+    assert w.on_error(HopsworksApiUnavailableError("down again")) is None
+    clock.advance(59)
+    assert w.on_error(HopsworksApiUnavailableError("down again")) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (HopsworksNotFoundError("HTTP 404"), "no longer exists"),
+        (HopsworksApiError("HTTP 403"), "refused to report"),
+        (RuntimeError("boom"), "Unexpected error"),
+    ],
+)
+def test_refusals_and_surprises_are_errors_at_once(error: BaseException, words: str) -> None:
+    event = watch(FakeClock()).on_error(error)
+    assert event is not None
+    assert (event["status"], event["transient"]) == ("error", False)
+    assert words in event["message"]
+
+
+class ScriptedHook:
+    """Answers ``get_execution`` from a script of executions and errors."""
+
+    def __init__(self, *answers: Execution | BaseException) -> None:
+        self.answers = list(answers)
+        self.calls: list[tuple[str, int, str | None]] = []
+
+    def get_execution(self, job_name: str, execution_id: int, *, job_type: str | None = None) -> Execution:
+        self.calls.append((job_name, execution_id, job_type))
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+def test_wait_for_execution_polls_through_an_outage_until_the_end() -> None:
+    clock = FakeClock()
+    done = Execution(id=7, job_name="train", state="FINISHED", final_status="SUCCEEDED")
+    hook = ScriptedHook(running(), requests.ConnectionError("dropped"), running(), done)
+    event = wait_for_execution(hook, watch(clock, job_type="PYTHON"))
+    assert event["status"] == "success"
+    assert hook.calls == [("train", 7, "PYTHON")] * 4
+    assert clock.sleeps == list(itertools.islice(poll_intervals(30), 3))
+
+
+def test_wait_for_execution_lets_foreign_exceptions_through() -> None:
+    with pytest.raises(KeyError):
+        wait_for_execution(ScriptedHook(KeyError("not ours")), watch(FakeClock()))

@@ -148,6 +148,23 @@ def is_transient(exc: BaseException | None) -> bool:
     return isinstance(exc, _TRANSIENT_EXCEPTIONS)
 
 
+_OUTAGE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    HopsworksApiUnavailableError,
+    ConnectionError,
+    TimeoutError,
+    asyncio.TimeoutError,
+    requests.ConnectionError,
+    requests.Timeout,
+    aiohttp.ClientConnectionError,
+    aiohttp.ServerTimeoutError,
+)
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """True when an error that reached the caller means "the API could not be reached"."""
+    return isinstance(exc, _OUTAGE_EXCEPTIONS)
+
+
 def is_ambiguous(exc: BaseException | None) -> bool:
     """Could the failed request still have been carried out by the server?
 

@@ -47,10 +47,15 @@ import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict
 
+from airflow_provider_hopsjobs.errors import HopsworksNotFoundError
+from airflow_provider_hopsjobs.execution import Outcome
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
+
+    from airflow_provider_hopsjobs.execution import Execution
+    from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 
 STATE_STORE_KEY: Final[str] = "hopsworks_execution"
 VARIABLE_PREFIX: Final[str] = "hopsjobs_execution_"
@@ -236,3 +241,63 @@ def memory_for(
         VariableMemory(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1)),
         logger,
     )
+
+
+def _still_counts(
+    hook: HopsworksHook, record: ExecutionRecord, job_type: str | None, logger: logging.Logger | Any
+) -> Execution | None:
+    """The earlier try's execution when it is still running or already succeeded, else None."""
+    previous_id = record["execution_id"]
+    try:
+        previous = hook.get_execution(record["job_name"], previous_id, job_type=job_type)
+    except HopsworksNotFoundError:
+        logger.info("Execution %s of an earlier try no longer exists; starting a new one.", previous_id)
+        return None
+    outcome = previous.outcome
+    if outcome is Outcome.RUNNING:
+        logger.info(
+            "Reattaching to execution %s of an earlier try (state %s); not starting another.",
+            previous_id,
+            previous.state,
+        )
+        return previous
+    if outcome is Outcome.SUCCESS:
+        logger.info(
+            "Execution %s of an earlier try already succeeded; not running the job again.", previous_id
+        )
+        return previous
+    logger.info(
+        "Execution %s of an earlier try ended %s/%s; starting a new one.",
+        previous_id,
+        previous.state,
+        previous.final_status,
+    )
+    return None
+
+
+def reattach_or_start(
+    hook: HopsworksHook,
+    memory: ExecutionMemory,
+    job_name: str,
+    args: str | Sequence[str] | None,
+    *,
+    job_type: str | None,
+    context: Mapping[str, Any],
+    log: logging.Logger | Any = log,
+) -> tuple[Execution, bool]:
+    """The execution of an earlier try when it still counts, else a new one (recorded at once).
+
+    Returns the execution and whether it was reused.
+    """
+    record = memory.recall()
+    known_ids: tuple[int, ...] = ()
+    if record is not None and record["job_name"] == job_name:
+        # Never to be taken for the execution a lost start request created.
+        known_ids = (record["execution_id"],)
+        previous = _still_counts(hook, record, job_type, log)
+        if previous is not None:
+            return previous, True
+    execution = hook.start_execution(job_name, args, known_ids=known_ids, job_type=job_type)
+    ti = context.get("ti")
+    memory.remember(new_record(job_name, execution.id, getattr(ti, "try_number", None)))
+    return execution, False

@@ -10,39 +10,27 @@ trigger, without stopping anything on kill: the sensor does not own the executio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_hopsjobs import waiting
+from airflow_provider_hopsjobs import validation
 from airflow_provider_hopsjobs._compat import AirflowSkipException
-from airflow_provider_hopsjobs.errors import (
-    HopsworksApiUnavailableError,
-    HopsworksConfigError,
-    HopsworksError,
-    HopsworksExecutionKilledError,
-    HopsworksJobFailedError,
+from airflow_provider_hopsjobs.errors import HopsworksError
+from airflow_provider_hopsjobs.execution import Execution, ExecutionEvent, Outcome
+from airflow_provider_hopsjobs.hooks.retry_policy import is_outage
+from airflow_provider_hopsjobs.job_types import job_type_of, known_job_type
+from airflow_provider_hopsjobs.operators.base import (
+    HopsworksBaseOperator,
+    error_for_event,
+    failure_for_event,
 )
-from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.job_types import known_job_type
-from airflow_provider_hopsjobs.operators.jobs import check_job_name, execution_summary
-from airflow_provider_hopsjobs.operators.links import (
-    XCOM_EXECUTION_ID,
-    XCOM_EXECUTION_URL,
-    HopsworksExecutionLink,
-)
-from airflow_provider_hopsjobs.status import is_terminal
+from airflow_provider_hopsjobs.operators.links import HopsworksExecutionLink
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
-from airflow_provider_hopsjobs.waiting import (
-    DEFAULT_TRANSIENT_ERROR_BUDGET,
-    ExecutionEvent,
-    is_transient,
-    terminal_event,
-    validate_event,
-)
+from airflow_provider_hopsjobs.waiting import DEFAULT_TRANSIENT_ERROR_BUDGET, WaitPolicy, validate_event
 
 try:
     from airflow.sdk.exceptions import AirflowSensorTimeout
@@ -58,22 +46,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-def _parse_execution_id(value: Any) -> int | None:
-    """An execution id given as an int or a rendered template string; None/"" mean "latest"."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise HopsworksConfigError(f"execution_id must be an integer, got {value!r}")
-    try:
-        execution_id = int(str(value).strip())
-    except ValueError as err:
-        raise HopsworksConfigError(f"execution_id must be an integer, got {value!r}") from err
-    if execution_id < 0:
-        raise HopsworksConfigError(f"execution_id must not be negative, got {value!r}")
-    return execution_id
-
-
-class HopsworksExecutionSensor(BaseSensorOperator):
+class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
     """Wait until a Hopsworks execution ends.
 
     :param job_name: the job the execution belongs to (templated).
@@ -88,6 +61,8 @@ class HopsworksExecutionSensor(BaseSensorOperator):
     :param transient_error_budget: deferrable mode: how long an unreachable API is ridden
         out. In poke/reschedule modes an unreachable API simply counts as "not yet", bounded
         by the sensor's ``timeout``.
+    :param hopsworks_conn_id: the Airflow connection to Hopsworks (default ``hopsworks_default``).
+    :param project: the project, overriding the connection's (templated).
     :returns: ``{"execution_id", "job_name", "state", "final_status", "duration_ms", "url"}``.
     """
 
@@ -104,60 +79,38 @@ class HopsworksExecutionSensor(BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         job_type: str | None = None,
         transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
-        hopsworks_conn_id: str = "hopsworks_default",
-        project: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 30.0)
         super().__init__(**kwargs)
-        check_job_name(job_name)
-        if not (isinstance(execution_id, str) and "{{" in execution_id):
-            _parse_execution_id(execution_id)
-        job_type = known_job_type(job_type)
+        validation.job_name(job_name)
+        validation.check_execution_id(execution_id)
         self.job_name = job_name
         self.execution_id = execution_id
         self.fail_on_failure = fail_on_failure
         self.deferrable = deferrable
-        self.job_type = job_type
-        self.transient_error_budget = float(transient_error_budget)
-        self.hopsworks_conn_id = hopsworks_conn_id
-        self.project = project
-        self._published: int | None = None
-
-    @cached_property
-    def hook(self) -> HopsworksHook:
-        return HopsworksHook(hopsworks_conn_id=self.hopsworks_conn_id, project=self.project)
+        self.job_type = known_job_type(job_type)
+        self.transient_error_budget = validation.seconds("transient_error_budget", transient_error_budget)
+        # In the triggerer ``poke_interval`` caps the adaptive schedule, so it must be positive there.
+        self.policy = (
+            WaitPolicy(float(self.poke_interval), self.transient_error_budget) if deferrable else None
+        )
 
     @cached_property
     def _job_type(self) -> str | None:
-        if self.job_type:
-            return self.job_type
-        from airflow_provider_hopsjobs.operators.jobs import job_type_of
+        return self.job_type or job_type_of(self.hook.get_job(self.job_name))
 
-        return job_type_of(self.hook.get_job(self.job_name))
-
-    def _current(self) -> dict[str, Any] | None:
-        execution_id = _parse_execution_id(self.execution_id)
+    def _current(self) -> Execution | None:
+        execution_id = validation.execution_id(self.execution_id)
         if execution_id is None:
-            return self.hook.get_latest_execution(self.job_name)
-        return self.hook.get_execution(self.job_name, execution_id)
+            return self.hook.get_latest_execution(self.job_name, job_type=self._job_type)
+        return self.hook.get_execution(self.job_name, execution_id, job_type=self._job_type)
 
-    def _publish(self, context: Context, execution_id: int) -> str:
-        url = self.hook.execution_url(self.job_name, execution_id)
-        if self._published != execution_id:
-            context["ti"].xcom_push(key=XCOM_EXECUTION_ID, value=execution_id)
-            context["ti"].xcom_push(key=XCOM_EXECUTION_URL, value=url)
-            self._published = execution_id
-        return url
-
-    def _finish(self, event: ExecutionEvent, execution: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _finish(self, event: ExecutionEvent, execution: Execution) -> dict[str, Any]:
         """The sensor's verdict on a terminal event."""
         url = self.hook.execution_url(event["job_name"], event["execution_id"])
-        details = execution or {"state": event["state"], "finalStatus": event["final_status"]}
-        summary = execution_summary(
-            details, job_name=event["job_name"], url=url, execution_id=event["execution_id"]
-        )
-        if event["status"] == "success":
+        summary = execution.summary(url)
+        if event["status"] == Outcome.SUCCESS.value:
             self.log.info("%s", event["message"])
             return summary
         message = f"{event['message']} Execution page: {url}"
@@ -166,31 +119,24 @@ class HopsworksExecutionSensor(BaseSensorOperator):
             return summary
         if self.soft_fail:
             raise AirflowSkipException(message)
-        if event["status"] == "killed":
-            raise HopsworksExecutionKilledError(message, execution=details)
-        raise HopsworksJobFailedError(message, execution=details)
+        raise failure_for_event(event, message, execution=execution)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
+        validation.job_name(self.job_name)
         try:
             execution = self._current()
-            job_type = self._job_type
         except HopsworksError as err:
-            if is_transient(err):
+            if is_outage(err):
                 self.log.warning("The Hopsworks API is unavailable (%s); checking again later.", err)
                 return False
             raise
         if execution is None:
             self.log.info("Hopsworks job %r has no execution yet.", self.job_name)
             return False
-        execution_id = int(execution["id"])
-        self._publish(context, execution_id)
-        event = terminal_event(
-            execution, job_name=self.job_name, execution_id=execution_id, job_type=job_type
-        )
+        self.publish_execution(context, self.job_name, execution.id)
+        event = execution.terminal_event()
         if event is None:
-            self.log.info(
-                "Execution %s of Hopsworks job %r is %s.", execution_id, self.job_name, execution.get("state")
-            )
+            self.log.info("%s is %s.", execution.description, execution.state)
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._finish(event, execution))
 
@@ -199,13 +145,15 @@ class HopsworksExecutionSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        return self._defer_or_finish(context, started_at=waiting.wall_time())
+        return self._defer_or_finish(context, started_at=self.clock.time())
 
     def _defer_or_finish(self, context: Context, started_at: float) -> Any:
+        validation.job_name(self.job_name)
         deadline = started_at + float(self.timeout)
         execution = self._current()
+        policy = self.policy or WaitPolicy(float(self.poke_interval), self.transient_error_budget)
         if execution is None:
-            if waiting.wall_time() >= deadline:
+            if self.clock.time() >= deadline:
                 raise AirflowSensorTimeout(
                     f"Hopsworks job {self.job_name!r} had no execution within the timeout."
                 )
@@ -219,24 +167,20 @@ class HopsworksExecutionSensor(BaseSensorOperator):
                 method_name="resume_waiting_for_execution",
                 kwargs={"started_at": started_at},
             )
-        execution_id = int(execution["id"])
-        self._publish(context, execution_id)
-        job_type = self._job_type
-        event = terminal_event(
-            execution, job_name=self.job_name, execution_id=execution_id, job_type=job_type
-        )
+        self.publish_execution(context, self.job_name, execution.id)
+        event = execution.terminal_event()
         if event is not None:
             return self._finish(event, execution)
         self.defer(
             trigger=HopsworksExecutionTrigger(
                 job_name=self.job_name,
-                execution_id=execution_id,
+                execution_id=execution.id,
                 hopsworks_conn_id=self.hopsworks_conn_id,
                 project=self.project,
-                job_type=job_type,
+                job_type=self._job_type,
                 deadline=deadline,
-                poll_interval=float(self.poke_interval),
-                transient_error_budget_seconds=self.transient_error_budget,
+                poll_interval=policy.poll_interval,
+                transient_error_budget_seconds=policy.transient_error_budget,
                 cancel_on_kill=False,
             ),
             method_name="execute_complete",
@@ -247,27 +191,15 @@ class HopsworksExecutionSensor(BaseSensorOperator):
         self, context: Context, event: Any = None, started_at: float = 0.0
     ) -> Any:
         """Deferrable mode, when the job had no execution yet: look again."""
-        return self._defer_or_finish(context, started_at=started_at or waiting.wall_time())
+        return self._defer_or_finish(context, started_at=started_at or self.clock.time())
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         checked = validate_event(event)
-        if checked["status"] == "timeout":
+        if checked["status"] == Outcome.TIMEOUT.value:
             raise AirflowSensorTimeout(checked["message"])
-        if checked["status"] == "error":
-            error_cls = HopsworksApiUnavailableError if checked["transient"] else HopsworksError
-            raise error_cls(checked["message"])
-        try:
-            execution: dict[str, Any] | None = self.hook.get_execution(
-                checked["job_name"], checked["execution_id"]
-            )
-        except HopsworksError as err:
-            self.log.warning(
-                "Could not read the final details of execution %s: %s", checked["execution_id"], err
-            )
-            execution = None
-        if execution is not None and not is_terminal(execution.get("state")):
-            execution = None
-        return self._finish(checked, execution)
+        if checked["status"] == Outcome.ERROR.value:
+            raise error_for_event(checked)
+        return self._finish(checked, self.final_execution(checked))
 
 
 def _delay_trigger(delta: timedelta) -> Any:

@@ -22,23 +22,23 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator
-from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_hopsjobs import waiting
-from airflow_provider_hopsjobs.execution import TERMINAL_STATES
+from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
+from airflow_provider_hopsjobs.execution import ExecutionEvent
 from airflow_provider_hopsjobs.job_types import known_job_type
+from airflow_provider_hopsjobs.validation import flag
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_hopsjobs.waiting import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TRANSIENT_ERROR_BUDGET,
-    ExecutionEvent,
     ExecutionWatch,
+    WaitPolicy,
     format_deadline,
-    parse_deadline,
 )
 
 if TYPE_CHECKING:
@@ -48,16 +48,28 @@ if TYPE_CHECKING:
 USER_ACTION_CANCEL_MSG: Final[str] = "__airflow_user_action__"
 
 
-def _positive_number(name: str, value: Any, *, allow_zero: bool = False) -> float:
+def _epoch_seconds(name: str, value: Any) -> float | None:
+    """An optional instant as epoch seconds (what the run operator and the sensor compute)."""
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} seconds, got {value!r}")
+        raise HopsworksConfigError(f"{name} must be epoch seconds, got {value!r}")
     return float(value)
+
+
+def _non_empty(name: str, value: Any, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise HopsworksConfigError(f"{name} must be a non-empty string, got {value!r}")
 
 
 class HopsworksExecutionTrigger(BaseTrigger):
     """Fire once when a Hopsworks execution ends, its deadline passes, or the API stays down.
+
+    The run operator and the sensor build it from arguments they validated when the DAG was
+    parsed; the triggerer re-creates it from :meth:`serialize`'s JSON kwargs. Either way the
+    constructor only checks that each value has the type it carries.
 
     :param job_name: the job the execution belongs to.
     :param execution_id: the execution to watch.
@@ -65,7 +77,7 @@ class HopsworksExecutionTrigger(BaseTrigger):
     :param project: project name overriding the connection's.
     :param job_type: the job's type; decides whether ``FINISHED`` with final status
         ``UNDEFINED`` is a success (it is, except for Spark types).
-    :param deadline: absolute deadline, epoch seconds or an ISO-8601 time with zone; None waits forever.
+    :param deadline: absolute deadline, epoch seconds; None waits forever.
     :param poll_interval: cap of the adaptive poll schedule, seconds.
     :param transient_error_budget_seconds: how long an unreachable or failing API is ridden out.
     :param cancel_on_kill: stop the execution when the task is killed while deferred.
@@ -73,10 +85,10 @@ class HopsworksExecutionTrigger(BaseTrigger):
         the task defers. The poll schedule stretches with the time waited since, so a
         trigger that a restarted or rebalanced triggerer re-creates from its kwargs keeps
         its pace instead of polling every second again.
-
-    Every argument is validated here, so a bad value fails in the operator before the
-    execution is started, not when the task defers.
     """
+
+    #: The one time seam (see :mod:`airflow_provider_hopsjobs.clock`).
+    clock: Clock = SYSTEM_CLOCK
 
     def __init__(
         self,
@@ -86,40 +98,28 @@ class HopsworksExecutionTrigger(BaseTrigger):
         hopsworks_conn_id: str = "hopsworks_default",
         project: str | None = None,
         job_type: str | None = None,
-        deadline: float | int | str | datetime | None = None,
+        deadline: float | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         transient_error_budget_seconds: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
         cancel_on_kill: bool = True,
         wait_started_at: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        if not isinstance(job_name, str) or not job_name.strip():
-            raise ValueError(f"job_name must be a non-empty string, got {job_name!r}")
+        _non_empty("job_name", job_name)
+        _non_empty("hopsworks_conn_id", hopsworks_conn_id)
+        _non_empty("project", project, optional=True)
         if isinstance(execution_id, bool) or not isinstance(execution_id, int) or execution_id < 0:
-            raise ValueError(f"execution_id must be a non-negative integer, got {execution_id!r}")
-        if not isinstance(hopsworks_conn_id, str) or not hopsworks_conn_id:
-            raise ValueError(f"hopsworks_conn_id must be a non-empty string, got {hopsworks_conn_id!r}")
-        if project is not None and (not isinstance(project, str) or not project):
-            raise ValueError(f"project must be a non-empty string or None, got {project!r}")
-        job_type = known_job_type(job_type)
-        if not isinstance(cancel_on_kill, bool):
-            raise ValueError(f"cancel_on_kill must be True or False, got {cancel_on_kill!r}")
+            raise HopsworksConfigError(f"execution_id must be a non-negative integer, got {execution_id!r}")
         self.job_name = job_name
         self.execution_id = execution_id
         self.hopsworks_conn_id = hopsworks_conn_id
         self.project = project
-        self.job_type = job_type
-        self.deadline = parse_deadline(deadline)
-        self.poll_interval = _positive_number("poll_interval", poll_interval)
-        self.transient_error_budget_seconds = _positive_number(
-            "transient_error_budget_seconds", transient_error_budget_seconds, allow_zero=True
-        )
-        self.cancel_on_kill = cancel_on_kill
-        if wait_started_at is None:
-            wait_started_at = waiting.wall_time()
-        elif isinstance(wait_started_at, bool) or not isinstance(wait_started_at, (int, float)):
-            raise ValueError(f"wait_started_at must be epoch seconds, got {wait_started_at!r}")
-        self.wait_started_at = float(wait_started_at)
+        self.job_type = known_job_type(job_type)
+        self.deadline = _epoch_seconds("deadline", deadline)
+        self.policy = WaitPolicy(poll_interval, transient_error_budget_seconds)
+        self.cancel_on_kill = flag("cancel_on_kill", cancel_on_kill)
+        started = self.clock.time() if wait_started_at is None else wait_started_at
+        self.wait_started_at = _epoch_seconds("wait_started_at", started)
         self._fired = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -132,8 +132,8 @@ class HopsworksExecutionTrigger(BaseTrigger):
                 "project": self.project,
                 "job_type": self.job_type,
                 "deadline": self.deadline,
-                "poll_interval": self.poll_interval,
-                "transient_error_budget_seconds": self.transient_error_budget_seconds,
+                "poll_interval": self.policy.poll_interval,
+                "transient_error_budget_seconds": self.policy.transient_error_budget,
                 "cancel_on_kill": self.cancel_on_kill,
                 "wait_started_at": self.wait_started_at,
             },
@@ -146,15 +146,16 @@ class HopsworksExecutionTrigger(BaseTrigger):
         return HopsworksHook(hopsworks_conn_id=self.hopsworks_conn_id, project=self.project)
 
     def _watch(self) -> ExecutionWatch:
+        assert self.wait_started_at is not None
         return ExecutionWatch(
             job_name=self.job_name,
             execution_id=self.execution_id,
             job_type=self.job_type,
             deadline=self.deadline,
-            poll_interval=self.poll_interval,
-            transient_error_budget=self.transient_error_budget_seconds,
+            policy=self.policy,
+            clock=self.clock,
             log=self.log,
-            waited=waiting.wall_time() - self.wait_started_at,
+            waited=self.clock.time() - self.wait_started_at,
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -172,17 +173,14 @@ class HopsworksExecutionTrigger(BaseTrigger):
 
     async def _wait(self) -> ExecutionEvent:
         watch = self._watch()
-        self.log.info(
-            "Waiting on Hopsworks job %r execution %s (deadline %s).",
-            self.job_name,
-            self.execution_id,
-            format_deadline(self.deadline),
-        )
+        self.log.info("Waiting on %s (deadline %s).", watch.description, format_deadline(self.deadline))
         while True:
             if event := watch.expired():
                 return event
             try:
-                execution = await self.hook.async_get_execution(self.job_name, self.execution_id)
+                execution = await self.hook.async_get_execution(
+                    self.job_name, self.execution_id, job_type=self.job_type
+                )
             except Exception as err:
                 # Whatever goes wrong becomes an event: an exception escaping a trigger
                 # fails the task without the worker ever seeing what happened.
@@ -191,11 +189,7 @@ class HopsworksExecutionTrigger(BaseTrigger):
                 event = watch.on_execution(execution)
             if event is not None:
                 return event
-            await self._sleep(watch.next_sleep())
-
-    @staticmethod
-    async def _sleep(seconds: float) -> None:
-        await asyncio.sleep(seconds)
+            await self.clock.async_sleep(watch.next_sleep())
 
     async def on_kill(self) -> None:
         """Stop the execution when a user kills the deferred task (Airflow 3.3+)."""
@@ -206,15 +200,16 @@ class HopsworksExecutionTrigger(BaseTrigger):
     async def _stop(self, reason: str) -> None:
         self.log.info("Stopping Hopsworks job %r execution %s: %s.", self.job_name, self.execution_id, reason)
         try:
-            execution = await self.hook.async_stop_execution(self.job_name, self.execution_id)
+            execution = await self.hook.async_stop_execution(
+                self.job_name, self.execution_id, job_type=self.job_type
+            )
         except Exception as err:
             self.log.warning(
                 "Could not stop Hopsworks job %r execution %s: %s", self.job_name, self.execution_id, err
             )
             return
-        state = execution.get("state") if isinstance(execution, dict) else None
-        if state in TERMINAL_STATES:
-            self.log.info("Execution %s was already over (%s).", self.execution_id, state)
+        if execution.is_terminal:
+            self.log.info("Execution %s was already over (%s).", self.execution_id, execution.state)
 
     async def _stop_if_task_was_killed(self) -> None:
         """Airflow < 3.3: stop only if the task left DEFERRED, i.e. a person acted on it."""

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from airflow.triggers.base import TriggerEvent
 
+from airflow_provider_hopsjobs.clock import Clock
 from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksApiUnavailableError,
@@ -50,7 +51,7 @@ def test_serialize_round_trips_with_json_only_values() -> None:
         hopsworks_conn_id="hw",
         project="demo",
         job_type="pyspark",
-        deadline="2030-01-01T00:00:00Z",
+        deadline=datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp(),
         transient_error_budget_seconds=120,
         cancel_on_kill=False,
         wait_started_at=1_800_000_000,
@@ -97,12 +98,12 @@ def test_kwargs_survive_airflows_own_encoding() -> None:
         ({"hopsworks_conn_id": ""}, "hopsworks_conn_id"),
         ({"project": ""}, "project"),
         ({"job_type": "COBOL"}, "job_type"),
-        ({"deadline": "next tuesday"}, "deadline"),
-        ({"deadline": datetime(2030, 1, 1)}, "time zone"),
+        ({"deadline": "2030-01-01T00:00:00Z"}, "deadline must be epoch seconds"),
+        ({"deadline": datetime(2030, 1, 1, tzinfo=timezone.utc)}, "deadline must be epoch seconds"),
         ({"deadline": float("nan")}, "deadline"),
         ({"poll_interval": 0}, "poll_interval"),
         ({"poll_interval": "5"}, "poll_interval"),
-        ({"transient_error_budget_seconds": -1}, "transient_error_budget_seconds"),
+        ({"transient_error_budget_seconds": -1}, "transient_error_budget"),
         ({"cancel_on_kill": "yes"}, "cancel_on_kill"),
     ],
 )
@@ -130,7 +131,7 @@ async def test_polls_until_success_with_adaptive_schedule(fake_clock: FakeClock)
         "transient": False,
     }
     assert get.await_count == 5
-    get.assert_awaited_with("train", 7)
+    get.assert_awaited_with("train", 7, job_type=None)
     # The shared adaptive schedule: starts near one second, never beyond the cap.
     assert fake_clock.sleeps == list(itertools.islice(poll_intervals(2.5), 4))
 
@@ -282,10 +283,10 @@ async def test_event_carries_no_secret_and_no_log_text(fake_clock: FakeClock) ->
 
 async def test_on_kill_stops_the_execution() -> None:
     with mock.patch.object(
-        HopsworksHook, "async_stop_execution", new=mock.AsyncMock(return_value={})
+        HopsworksHook, "async_stop_execution", new=mock.AsyncMock(return_value=execution(state="RUNNING"))
     ) as stop:
         await make_trigger().on_kill()
-    stop.assert_awaited_once_with("train", 7)
+    stop.assert_awaited_once_with("train", 7, job_type=None)
 
 
 async def test_on_kill_respects_cancel_on_kill() -> None:
@@ -329,10 +330,11 @@ def airflow_before_3_3(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def instant_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def no_sleep(seconds: float) -> None:
-        await asyncio.sleep(0)
+    class NoSleep(Clock):
+        async def async_sleep(self, seconds: float) -> None:
+            await asyncio.sleep(0)
 
-    monkeypatch.setattr(HopsworksExecutionTrigger, "_sleep", staticmethod(no_sleep))
+    monkeypatch.setattr(HopsworksExecutionTrigger, "clock", NoSleep())
 
 
 @pytest.mark.usefixtures("airflow_before_3_3", "instant_sleep")
@@ -340,10 +342,12 @@ async def test_before_3_3_cancellation_stops_when_task_left_deferred() -> None:
     trigger = make_trigger()
     with (
         mock.patch.object(HopsworksExecutionTrigger, "safe_to_cancel", new=mock.AsyncMock(return_value=True)),
-        mock.patch.object(HopsworksHook, "async_stop_execution", new=mock.AsyncMock(return_value={})) as stop,
+        mock.patch.object(
+            HopsworksHook, "async_stop_execution", new=mock.AsyncMock(return_value=execution(state="KILLED"))
+        ) as stop,
     ):
         await cancel_while_waiting(trigger, None)
-    stop.assert_awaited_once_with("train", 7)
+    stop.assert_awaited_once_with("train", 7, job_type=None)
 
 
 @pytest.mark.usefixtures("airflow_before_3_3", "instant_sleep")

@@ -1,0 +1,64 @@
+"""The one job-type vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_provider_hopsjobs.errors import HopsworksConfigError
+from airflow_provider_hopsjobs.job_types import (
+    CONFIG_TYPES,
+    CREATABLE_JOB_TYPES,
+    KNOWN_JOB_TYPES,
+    SPARK_CONFIG_JOB_TYPES,
+    YARN_JOB_TYPES,
+    creatable_job_type,
+    has_yarn_final_status,
+    job_type_of,
+    known_job_type,
+)
+
+
+def test_the_sets_nest() -> None:
+    assert {"SPARK", "PYSPARK"} == SPARK_CONFIG_JOB_TYPES
+    assert SPARK_CONFIG_JOB_TYPES < YARN_JOB_TYPES
+    assert CREATABLE_JOB_TYPES < KNOWN_JOB_TYPES
+    assert set(CONFIG_TYPES) >= CREATABLE_JOB_TYPES
+    assert not has_yarn_final_status("PYTHON")
+    assert has_yarn_final_status("pyspark")
+    assert not has_yarn_final_status(None)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("python", "PYTHON"), (" Spark ", "SPARK"), ("DOCKER", "DOCKER")]
+)
+def test_creatable_job_type(given: str, expected: str) -> None:
+    assert creatable_job_type(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["FLINK", "COBOL", "", None, 3])
+def test_creatable_job_type_refuses_naming_the_choices(bad: Any) -> None:
+    with pytest.raises(HopsworksConfigError, match="DOCKER, PYSPARK, PYTHON, RAY, SPARK"):
+        creatable_job_type(bad)
+
+
+def test_known_job_type() -> None:
+    assert known_job_type(None) is None
+    assert known_job_type("flink") == "FLINK"
+    with pytest.raises(HopsworksConfigError, match="job_type must be one of"):
+        known_job_type("COBOL")
+
+
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ({"jobType": "PYSPARK", "config": {"type": "sparkJobConfiguration"}}, "PYSPARK"),
+        ({"config": {"type": "sparkJobConfiguration"}}, "SPARK"),  # a Spark job without main class
+        ({"config": {"type": "rayJobConfiguration"}}, "RAY"),
+        ({"config": {"type": "somethingNew"}}, None),
+        ({}, None),
+    ],
+)
+def test_job_type_of_a_job_dto(job: dict[str, Any], expected: str | None) -> None:
+    assert job_type_of(job) == expected
