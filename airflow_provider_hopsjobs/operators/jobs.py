@@ -347,7 +347,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             return execution.summary(url)
 
         if self.deferrable:
-            return self._defer_unless_over(context, execution, deadline, url)
+            return self._defer_unless_over(context, execution, job_type, deadline, url)
 
         watch = ExecutionWatch(
             job_name=self.job_name,
@@ -365,11 +365,11 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         return self._complete(context, event, execution=watch.last_execution)
 
     def _defer_unless_over(
-        self, context: Context, execution: Execution, deadline: float | None, url: str
+        self, context: Context, execution: Execution, job_type: str | None, deadline: float | None, url: str
     ) -> dict[str, Any]:
         """Defer to the trigger; a quick job that is already over completes here instead."""
         try:
-            current = self.hook.get_execution(self.job_name, execution.id, job_type=execution.job_type)
+            current = self.hook.get_execution(self.job_name, execution.id, job_type=job_type)
         except HopsworksApiUnavailableError as err:
             # The trigger rides outages out; no reason to fail the try over this one look.
             self.log.warning("Could not check execution %s before deferring: %s", execution.id, err)
@@ -386,7 +386,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         # No framework timeout on purpose: it would end the wait without stopping the
         # execution. The trigger carries the deadline and reports "timeout" instead.
         self.defer(
-            trigger=self._trigger(execution.id, execution.job_type, deadline),
+            trigger=self._trigger(execution.id, job_type, deadline),
             method_name="execute_complete",
             timeout=None,
         )

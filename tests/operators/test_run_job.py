@@ -131,8 +131,8 @@ def test_defers_with_trigger_after_publishing_the_execution(fake_clock: FakeCloc
         pytest.raises(TaskDeferred) as deferred,
     ):
         op.execute(make_context(ti, store))
-    start.assert_called_once_with("train", ["--epochs", "3"])
-    get.assert_called_once_with("train", 7)  # the state is checked once before deferring
+    start.assert_called_once_with("train", ["--epochs", "3"], known_ids=(), job_type="PYTHON")
+    get.assert_called_once_with("train", 7, job_type="PYTHON")  # checked once before deferring
     trigger = deferred.value.trigger
     assert isinstance(trigger, HopsworksExecutionTrigger)
     assert deferred.value.method_name == "execute_complete"
@@ -196,14 +196,11 @@ def test_an_outage_at_the_check_before_deferring_still_defers(
     assert deferred.value.trigger.execution_id == 7
 
 
-def test_bad_trigger_argument_fails_before_starting(hook_basics: Any) -> None:
-    op = make_op(deferrable=True, project="")
-    with (
-        mock.patch.object(HopsworksHook, "start_execution") as start,
-        pytest.raises(ValueError, match="project"),
-    ):
-        op.execute(make_context())
-    start.assert_not_called()
+def test_bad_connection_argument_fails_when_the_dag_is_parsed() -> None:
+    with pytest.raises(HopsworksConfigError, match="project must be a project name"):
+        make_op(deferrable=True, project="")
+    with pytest.raises(HopsworksConfigError, match="hopsworks_conn_id must be a connection id"):
+        make_op(deferrable=True, hopsworks_conn_id="")
 
 
 def test_unknown_job_fails_before_starting() -> None:
@@ -275,7 +272,7 @@ def test_execute_complete_failure_raises_with_stderr_tail(hook_basics: Any) -> N
     assert not isinstance(raised.value, AirflowFailException)  # Airflow may retry a failed job
     assert "ValueError: bad input" in str(raised.value)
     assert URL in str(raised.value)
-    assert raised.value.execution["state"] == "FAILED"
+    assert raised.value.execution is not None and raised.value.execution.state == "FAILED"
     assert [c.args[3] for c in iter_log.call_args_list] == ["out", "err"]
 
 
@@ -505,7 +502,7 @@ def test_retry_starts_anew_after_a_failed_or_vanished_execution(
         make_op(deferrable=True).execute(make_context(FakeTI(try_number=2), store))
     start.assert_called_once()
     # The earlier try's execution may be seconds old: never to be taken for a lost start of this one.
-    assert start.call_args.kwargs == {"known_ids": [5]}
+    assert start.call_args.kwargs == {"known_ids": (5,), "job_type": "PYTHON"}
     assert deferred.value.trigger.execution_id == 8
     assert store.values[STATE_STORE_KEY]["execution_id"] == 8
     assert store.values[STATE_STORE_KEY]["try_number"] == 2

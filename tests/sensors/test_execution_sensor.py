@@ -58,7 +58,7 @@ def test_poke_running_is_not_done_and_publishes_the_execution() -> None:
     ti = FakeTI()
     with mock.patch.object(HopsworksHook, "get_execution", return_value=execution(state="RUNNING")) as get:
         assert make_sensor().poke(make_context(ti)) is False
-    get.assert_called_once_with("train", 7)
+    get.assert_called_once_with("train", 7, job_type="PYTHON")
     assert ti.xcoms == {"execution_id": 7, "execution_url": URL}
 
 
@@ -124,12 +124,14 @@ def test_latest_execution_of_the_job_when_no_id() -> None:
 
 
 def test_spark_finished_undefined_is_a_failure() -> None:
-    undefined = execution(state="FINISHED", final_status="UNDEFINED")
+    # What the hook answers when asked for a Spark job's execution.
+    undefined = execution(state="FINISHED", final_status="UNDEFINED", job_type="SPARK")
     with (
-        mock.patch.object(HopsworksHook, "get_execution", return_value=undefined),
+        mock.patch.object(HopsworksHook, "get_execution", return_value=undefined) as get,
         pytest.raises(HopsworksJobFailedError),
     ):
         make_sensor(job_type="SPARK").poke(make_context())
+    get.assert_called_once_with("train", 7, job_type="SPARK")
 
 
 def test_reschedule_mode_reschedules_while_running() -> None:
@@ -165,7 +167,7 @@ def test_deferrable_defers_with_a_trigger_that_stops_nothing(fake_clock: FakeClo
     assert deferred.value.method_name == "execute_complete"
     assert trigger.cancel_on_kill is False  # the sensor does not own the execution
     assert trigger.execution_id == 7
-    assert trigger.poll_interval == 20
+    assert trigger.policy.poll_interval == 20
     assert trigger.deadline == pytest.approx(fake_clock.now + 3600, abs=5)
     assert ti.xcoms["execution_id"] == 7
 
