@@ -14,6 +14,7 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksNotFoundError,
     HopsworksWaitTimeoutError,
 )
+from airflow_provider_hopsjobs.execution import Execution
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook, JobUpsertResult
 from airflow_provider_hopsjobs.operators.jobs import (
     HopsworksCreateJobOperator,
@@ -225,22 +226,57 @@ def test_stop_skips_a_finished_execution() -> None:
     assert result["stopped"] == []
 
 
+def filtering_listing(executions: list[Execution]) -> Any:
+    """``list_executions`` as Hopsworks answers it: ``state:A,B`` keeps only those states."""
+
+    def list_executions(job_name: str, *, filter_by: Any = (), **_: Any) -> list[Execution]:
+        kept = executions
+        for rule in filter_by:
+            field, _, values = rule.partition(":")
+            assert field == "state", f"unexpected filter {rule!r}"
+            wanted = {v.strip().upper() for v in values.split(",")}
+            kept = [e for e in kept if (e.state or "") in wanted]
+        return kept
+
+    return list_executions
+
+
 def test_stop_all_running_executions_of_a_job() -> None:
-    listed = [
-        execution(11, state="RUNNING"),
-        execution(10, state="FINISHED"),
-        execution(9, state="INITIALIZING"),
+    """Every execution in any of Hopsworks' running states is stopped; none of the others."""
+    # Hopsworks' JobState enum, written out here so that the test does not share the operator's list.
+    running = [
+        "INITIALIZING",
+        "NEW",
+        "NEW_SAVING",
+        "SUBMITTED",
+        "ACCEPTED",
+        "RUNNING",
+        "AGGREGATING_LOGS",
+        "STARTING_APP_MASTER",
+        "GENERATING_SECURITY_MATERIAL",
+        "CONVERTING_NOTEBOOK",
     ]
+    over = [
+        "FINISHED",
+        "FAILED",
+        "KILLED",
+        "FRAMEWORK_FAILURE",
+        "APP_MASTER_START_FAILED",
+        "INITIALIZATION_FAILED",
+    ]
+    states = [*running, *over]
+    listed = [execution(100 + n, state=state) for n, state in enumerate(states)]
     with (
-        mock.patch.object(HopsworksHook, "list_executions", return_value=listed) as list_executions,
+        mock.patch.object(HopsworksHook, "list_executions", side_effect=filtering_listing(listed)),
         mock.patch.object(HopsworksHook, "stop_execution", return_value=execution(state="RUNNING")) as stop,
     ):
         result = HopsworksStopExecutionOperator(
             task_id="s", job_name="train", wait_for_termination=False
         ).execute(make_context())
-    assert [c.args for c in stop.call_args_list] == [("train", 11), ("train", 9)]
-    assert result["stopped"] == [11, 9]
-    assert "state:" in list_executions.call_args.kwargs["filter_by"][0]
+    expected = [100 + n for n, state in enumerate(states) if state in running]
+    assert len(expected) == 10
+    assert [c.args for c in stop.call_args_list] == [("train", i) for i in expected]
+    assert result["stopped"] == expected
 
 
 def test_stop_times_out_when_the_execution_will_not_die(fake_clock: FakeClock) -> None:
@@ -254,11 +290,18 @@ def test_stop_times_out_when_the_execution_will_not_die(fake_clock: FakeClock) -
         )
 
 
-def test_stop_rejects_a_non_numeric_id() -> None:
-    with pytest.raises(HopsworksConfigError, match="integer"):
-        HopsworksStopExecutionOperator(task_id="s", job_name="train", execution_id="abc").execute(
-            make_context()
-        )
+@pytest.mark.parametrize(("execution_id", "message"), [("abc", "integer"), (-3, "not be negative")])
+def test_stop_rejects_a_bad_id_when_the_dag_is_parsed(execution_id: Any, message: str) -> None:
+    with pytest.raises(HopsworksConfigError, match=message):
+        HopsworksStopExecutionOperator(task_id="s", job_name="train", execution_id=execution_id)
+
+
+def test_stop_checks_a_templated_id_once_rendered() -> None:
+    op = HopsworksStopExecutionOperator(task_id="s", job_name="train", execution_id="{{ params.id }}")
+    op.execution_id = "x7"  # as rendered
+    with mock.patch.object(HopsworksHook, "get_execution") as get, pytest.raises(HopsworksConfigError):
+        op.execute(make_context())
+    get.assert_not_called()
 
 
 # -- delete --------------------------------------------------------------------------------------
