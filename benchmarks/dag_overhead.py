@@ -133,8 +133,8 @@ def main() -> int:
                 wall, state = timed_test(bag, dag_id)
                 if state != "success":
                     raise SystemExit(f"{dag_id} ended {state}")
-                latest = [hook.get_latest_execution(job) or {} for job in JOBS]
-                runtimes = [job_runtime(emu, int(execution["id"])) for execution in latest]
+                latest = [hook.get_latest_execution(job) for job in JOBS]
+                runtimes = [job_runtime(emu, execution.id) for execution in latest if execution is not None]
                 overhead = wall - sum(runtimes) - baseline
                 values.append(overhead)
                 print(

@@ -63,7 +63,7 @@ def main() -> int:
         python_job(JOB, SLEEP_JOB)
         hook = HopsworksHook()
         # The executions and their triggers start together, as run_all gathers them at once.
-        started = [(length, int(hook.start_execution(JOB, [f"{length:g}"])["id"])) for length in lengths]
+        started = [(length, hook.start_execution(JOB, [f"{length:g}"]).id) for length in lengths]
         outcomes = asyncio.run(run_all([eid for _, eid in started]))
 
         delays: list[float] = []

@@ -221,9 +221,9 @@ def main() -> int:
         python_job(JOB, PRINTER)
         hook = HopsworksHook()
         execution = hook.start_execution(JOB, [str(total), str(args.line_bytes)])
-        eid = int(execution["id"])
+        eid = execution.id
         finished = wait_for(
-            lambda: (e := hook.get_execution(JOB, eid)).get("stdoutPath") and e, 300, "the job's log"
+            lambda: (e := hook.get_execution(JOB, eid)).stdout_path and e, 300, "the job's log"
         )
         if finished["finalStatus"] != "SUCCEEDED":
             raise SystemExit(f"the printing job ended {finished['state']}/{finished['finalStatus']}")

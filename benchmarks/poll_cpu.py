@@ -123,7 +123,7 @@ def main() -> int:
     with emulator() as emu:
         python_job(JOB, SLEEP_JOB)
         hook = HopsworksHook()
-        running = [int(hook.start_execution(JOB, ["3600"])["id"]) for _ in range(args.executions)]
+        running = [hook.start_execution(JOB, ["3600"]).id for _ in range(args.executions)]
         ids = [running[i % len(running)] for i in range(args.pollers)]
         urls = [f"{emu.api_url}/project/{emu.project_id}/jobs/{JOB}/executions/{e}" for e in ids]
         assert emu._proc is not None

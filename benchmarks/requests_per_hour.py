@@ -69,7 +69,7 @@ async def first_event(trigger: HopsworksExecutionTrigger) -> dict[str, object]:
 
 
 def virtual_hour(emu: EmulatorHandle, hook: HopsworksHook, seconds: float) -> tuple[int, dict[str, object]]:
-    execution_id = int(hook.start_execution(JOB, ["7200"])["id"])
+    execution_id = hook.start_execution(JOB, ["7200"]).id
     clock = {"now": 0.0, "stopped": False}
 
     async def virtual_sleep(interval: float) -> None:
@@ -90,7 +90,7 @@ def virtual_hour(emu: EmulatorHandle, hook: HopsworksHook, seconds: float) -> tu
 
 
 def real_time(emu: EmulatorHandle, hook: HopsworksHook, seconds: float) -> int:
-    execution_id = int(hook.start_execution(JOB, ["7200"])["id"])
+    execution_id = hook.start_execution(JOB, ["7200"]).id
 
     async def run() -> None:
         waiting = asyncio.ensure_future(

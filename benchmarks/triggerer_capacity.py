@@ -110,7 +110,7 @@ def main() -> int:
     with emulator() as emu:
         python_job(JOB, SLEEP_JOB)
         hook = HopsworksHook()
-        running = [int(hook.start_execution(JOB, ["3600"])["id"]) for _ in range(args.executions)]
+        running = [hook.start_execution(JOB, ["3600"]).id for _ in range(args.executions)]
         ids = [running[i % len(running)] for i in range(args.triggers)]
         assert emu._proc is not None
         pinned = pin(emu._proc.pid, 0) and pin(os.getpid(), 1)

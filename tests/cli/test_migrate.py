@@ -124,7 +124,7 @@ def test_migrate_disable_is_safe_idempotent_and_runs_the_job(
     assert str(dag_run.state) == "success", output[-4000:]
     assert hopsworks_conn.executions_started("mig_nightly") == 1  # counters were reset above
     latest = scheduled_jobs.get_latest_execution("mig_nightly")
-    assert latest is not None and latest["args"] == "--mode nightly"
+    assert latest is not None and latest.args == "--mode nightly"
     assert "NIGHTLY_RAN args=--mode nightly" in output
 
 

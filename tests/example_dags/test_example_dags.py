@@ -91,30 +91,30 @@ def test_pipeline_runs_green_and_defers_then_reruns_under_faults(
     hook = HopsworksHook()
     features, training, evaluation = (hook.get_latest_execution(job) for job in PIPELINE_JOBS)
     assert features and training and evaluation
-    assert f"----- Hopsworks job 'example_training' execution {training['id']} stdout -----" in out
+    assert f"----- Hopsworks job 'example_training' execution {training.id} stdout -----" in out
     assert re.search(r"FEATURES_READY date=\d{4}-\d{2}-\d{2} rows=10000", out)
-    assert f"MODEL_TRAINED features_execution={features['id']}" in out
+    assert f"MODEL_TRAINED features_execution={features.id}" in out
     assert "epoch 3/3 loss=" in out
 
     # Execution ids passed downstream as job arguments.
-    assert training["args"] == f"--features-execution {features['id']}"
-    assert evaluation["args"] == f"--training-execution {training['id']}"
-    assert f"MODEL_EVALUATED training_execution={training['id']}" in out
+    assert training.args == f"--features-execution {features.id}"
+    assert evaluation.args == f"--training-execution {training.id}"
+    assert f"MODEL_EVALUATED training_execution={training.id}" in out
 
     # XComs: id and page URL, the summary as return value, the extra link, the sensor's verdict.
     train_xcoms = xcoms(dag_run, "train_model")
-    assert train_xcoms["execution_id"] == training["id"]
-    assert train_xcoms["execution_url"] == hook.execution_url("example_training", training["id"])
+    assert train_xcoms["execution_id"] == training.id
+    assert train_xcoms["execution_url"] == hook.execution_url("example_training", training.id)
     assert train_xcoms["_link_HopsworksExecutionLink"] == train_xcoms["execution_url"]
     assert train_xcoms["return_value"] == {
-        "execution_id": training["id"],
+        "execution_id": training.id,
         "job_name": "example_training",
         "state": "FINISHED",
         "final_status": "SUCCEEDED",
-        "duration_ms": training["duration"],
+        "duration_ms": training.duration_ms,
         "url": train_xcoms["execution_url"],
     }
-    assert xcoms(dag_run, "training_succeeded")["return_value"]["execution_id"] == training["id"]
+    assert xcoms(dag_run, "training_succeeded")["return_value"]["execution_id"] == training.id
 
     # Second run, with the API misbehaving: same outcome, nothing changed, nothing duplicated.
     emulator.reset_counters()

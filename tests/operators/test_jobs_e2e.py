@@ -26,6 +26,7 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksJobFailedError,
     HopsworksWaitTimeoutError,
 )
+from airflow_provider_hopsjobs.execution import Execution
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators import reattach
 from airflow_provider_hopsjobs.operators.jobs import (
@@ -36,7 +37,6 @@ from airflow_provider_hopsjobs.operators.jobs import (
 )
 from airflow_provider_hopsjobs.operators.reattach import STATE_STORE_KEY
 from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
-from airflow_provider_hopsjobs.status import is_terminal
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from tests.airflow_support import (
     FakeTaskStateStore,
@@ -112,11 +112,9 @@ def wait_until(predicate: Any, timeout: float = 15.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def final_state(job_name: str, execution_id: int) -> dict[str, Any]:
+def final_state(job_name: str, execution_id: int) -> Execution:
     hook = HopsworksHook()
-    return wait_until(
-        lambda: (e := hook.get_execution(job_name, execution_id)) and is_terminal(e["state"]) and e
-    )  # type: ignore[no-any-return]
+    return wait_until(lambda: (e := hook.get_execution(job_name, execution_id)).is_terminal and e)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(autouse=True)
@@ -206,7 +204,7 @@ def test_timeout_stops_the_execution(emulator: EmulatorHandle, scripts: Path, de
     )
     with pytest.raises(HopsworksWaitTimeoutError, match="stopped"):
         run_operator(op, make_context(ti))
-    assert final_state("e2e_sleeper", ti.xcoms["execution_id"])["state"] == "KILLED"
+    assert final_state("e2e_sleeper", ti.xcoms["execution_id"]).state == "KILLED"
 
 
 def test_a_failing_job_fails_the_task_with_its_error(
@@ -243,10 +241,10 @@ def test_on_kill_stops_a_synchronous_wait(emulator: EmulatorHandle, scripts: Pat
     worker.start()
     execution_id = wait_until(lambda: ti.xcoms.get("execution_id"))
     hook = HopsworksHook()
-    wait_until(lambda: hook.get_execution("e2e_sleeper", execution_id)["state"] == "RUNNING")
+    wait_until(lambda: hook.get_execution("e2e_sleeper", execution_id).state == "RUNNING")
     op.on_kill()
     worker.join(timeout=20)
-    assert final_state("e2e_sleeper", execution_id)["state"] == "KILLED"
+    assert final_state("e2e_sleeper", execution_id).state == "KILLED"
     # The killed execution ends the wait; here the kill came from us, in real life Airflow stops the task.
     assert isinstance(outcome.get("error"), HopsworksExecutionKilledError)
 
@@ -255,7 +253,7 @@ async def test_trigger_on_kill_stops_the_execution(emulator: EmulatorHandle, scr
     create_job("e2e_sleeper", scripts / "sleeper.py")
     hook = HopsworksHook()
     execution = hook.start_execution("e2e_sleeper", "60")
-    trigger = HopsworksExecutionTrigger(job_name="e2e_sleeper", execution_id=execution["id"], poll_interval=1)
+    trigger = HopsworksExecutionTrigger(job_name="e2e_sleeper", execution_id=execution.id, poll_interval=1)
     waiting = asyncio.ensure_future(first_event(trigger))
     await asyncio.sleep(1.0)
     assert not waiting.done()
@@ -263,7 +261,7 @@ async def test_trigger_on_kill_stops_the_execution(emulator: EmulatorHandle, scr
     with pytest.raises(asyncio.CancelledError):
         await waiting
     await trigger.on_kill()
-    assert final_state("e2e_sleeper", execution["id"])["state"] == "KILLED"
+    assert final_state("e2e_sleeper", execution.id).state == "KILLED"
 
 
 # -- outages and faults ------------------------------------------------------------------------------------
@@ -344,13 +342,13 @@ def test_trigger_rides_out_an_emulator_restart(emulator: EmulatorHandle, scripts
     create_job("e2e_sleeper", scripts / "sleeper.py")
     hook = HopsworksHook()
     execution = hook.start_execution("e2e_sleeper", "0.2")
-    final_state("e2e_sleeper", execution["id"])
+    final_state("e2e_sleeper", execution.id)
     emulator.stop()
     restarter = threading.Timer(2.0, emulator.start)
     restarter.start()
     try:
         trigger = HopsworksExecutionTrigger(
-            job_name="e2e_sleeper", execution_id=execution["id"], poll_interval=1
+            job_name="e2e_sleeper", execution_id=execution.id, poll_interval=1
         )
         event = asyncio.run(first_event(trigger))
     finally:
@@ -367,7 +365,7 @@ def test_sensor_by_id_and_by_latest(emulator: EmulatorHandle, scripts: Path) -> 
     by_id = HopsworksExecutionSensor(
         task_id="wait",
         job_name="e2e_sleeper",
-        execution_id=str(started["id"]),
+        execution_id=str(started.id),
         deferrable=True,
         poke_interval=1,
     )
@@ -375,7 +373,7 @@ def test_sensor_by_id_and_by_latest(emulator: EmulatorHandle, scripts: Path) -> 
     latest = HopsworksExecutionSensor(
         task_id="latest", job_name="e2e_sleeper", deferrable=False, poke_interval=1
     )
-    assert run_operator(latest, make_context())["execution_id"] == started["id"]
+    assert run_operator(latest, make_context())["execution_id"] == started.id
 
 
 def test_stop_then_delete(emulator: EmulatorHandle, scripts: Path) -> None:

@@ -32,7 +32,7 @@ def _wait_for_execution_state(
     hook: HopsworksHook, job_name: str, execution_id: int, states: set[str], timeout: float
 ) -> str:
     def probe() -> str | None:
-        state = str(hook.get_execution(job_name, execution_id)["state"])
+        state = str(hook.get_execution(job_name, execution_id).state)
         return state if state in states else None
 
     return poll(f"execution {execution_id} of {job_name} to reach {sorted(states)}", probe, timeout)
@@ -72,7 +72,7 @@ def test_marking_a_deferred_run_failed_kills_the_execution(
     airflow.wait_for_trigger_log(JOB_DAG, run_id, "run_job")
     execution_id = _execution_id(airflow, JOB_DAG, run_id, "run_job")
     hook = HopsworksHook()
-    assert hook.get_execution(job_name, execution_id)["state"] == "RUNNING"
+    assert hook.get_execution(job_name, execution_id).state == "RUNNING"
 
     airflow.set_task_state(JOB_DAG, run_id, "run_job", "failed")
 
@@ -96,11 +96,11 @@ def test_a_deferred_run_survives_a_triggerer_restart(
     airflow.restart_component("triggerer")
     hook = HopsworksHook()
     # The old triggerer's cancellation must not have stopped the job.
-    assert hook.get_execution(job_name, execution_id)["state"] == "RUNNING"
+    assert hook.get_execution(job_name, execution_id).state == "RUNNING"
 
     assert airflow.wait_for_dag_run(JOB_DAG, run_id, timeout=120) == "success"
     assert hopsworks_conn.executions_started(job_name) == 1
-    assert hook.get_execution(job_name, execution_id)["finalStatus"] == "SUCCEEDED"
+    assert hook.get_execution(job_name, execution_id).final_status == "SUCCEEDED"
     trigger_logs = airflow.trigger_logs(JOB_DAG, run_id, "run_job")
     assert len(trigger_logs) == 2, f"expected one trigger log per triggerer, got {sorted(trigger_logs)}"
     task_log = airflow.task_logs(JOB_DAG, run_id, "run_job")["attempt=1.log"]

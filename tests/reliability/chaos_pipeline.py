@@ -40,7 +40,6 @@ from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from airflow_provider_hopsjobs.operators.jobs import HopsworksCreateJobOperator, HopsworksRunJobOperator
 from airflow_provider_hopsjobs.sensors.execution import HopsworksExecutionSensor
-from airflow_provider_hopsjobs.status import is_terminal
 from tests.airflow_support import FakeTaskStateStore, FakeTI, make_context, run_operator
 
 #: Fault mix on every API route: 20 % 503, 5 % 429 with Retry-After, 5 % dropped
@@ -352,7 +351,7 @@ def _check_executions(
     where: str, task: TaskRecord, job: str, emulator: EmulatorHandle, hook: HopsworksHook
 ) -> list[str]:
     started = [t.started for t in task.tries if t.started is not None]
-    listed = sorted(int(e["id"]) for e in hook.list_executions(job))
+    listed = sorted(e.id for e in hook.list_executions(job))
     counted = emulator.executions_started(job)
     problems = []
     if counted != len(started) or sorted(started) != listed:
@@ -396,12 +395,12 @@ def check_all(records: Sequence[RunRecord], emulator: EmulatorHandle) -> list[st
     for record in records:
         problems += check_run(record, emulator, hook)
     still_running = [
-        (record.run, execution["id"], execution["state"])
+        (record.run, execution.id, execution.state)
         for record in records
         for task in record.tasks.values()
         if task.job is not None
         for execution in hook.list_executions(task.job)
-        if not is_terminal(execution.get("state"))
+        if not execution.is_terminal
     ]
     if still_running:
         problems.append(f"executions left running: {still_running}")

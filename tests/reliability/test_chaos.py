@@ -80,7 +80,7 @@ def test_the_example_pipeline_through_dag_test_under_chaos(
         # Every line the job printed is in the task log.
         execution = hook.get_latest_execution(job)
         assert execution is not None
-        lines = [line for line in hook.iter_execution_log(job, int(execution["id"])) if line.strip()]
+        lines = [line for line in hook.iter_execution_log(job, execution.id) if line.strip()]
         assert lines, job
         missing = [line for line in lines if not re.search(re.escape(line.strip()), out)]
         assert missing == [], f"{job}: lines missing from the task log: {missing[:3]}"

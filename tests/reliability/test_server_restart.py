@@ -82,7 +82,7 @@ def test_waits_ride_out_a_server_restart(
     )
     emulator.reset_counters()
     hook = HopsworksHook()
-    watched = [int(hook.start_execution(JOB, ["600"])["id"]) for _ in range(2)]
+    watched = [hook.start_execution(JOB, ["600"]).id for _ in range(2)]
     waits = [
         HopsworksRunJobOperator(task_id="run_sync", job_name=JOB, args=["600"], deferrable=False),
         HopsworksRunJobOperator(task_id="run_deferred", job_name=JOB, args=["600"], deferrable=True),
@@ -98,7 +98,7 @@ def test_waits_ride_out_a_server_restart(
 
     deadline = time.monotonic() + 30
     while emulator.executions_started(JOB) < 4 or any(
-        e["state"] != "RUNNING" for e in hook.list_executions(JOB)
+        e.state != "RUNNING" for e in hook.list_executions(JOB)
     ):
         assert time.monotonic() < deadline, "the waits did not start"
         time.sleep(0.2)

@@ -76,7 +76,7 @@ def test_a_recreated_trigger_completes_without_a_second_execution(
 
     asyncio.run(run_then_shut_down(recreate(trigger), 1.5))
     hook = HopsworksHook()
-    assert hook.get_execution(JOB, execution_id)["state"] == "RUNNING"  # the hand-over stopped nothing
+    assert hook.get_execution(JOB, execution_id).state == "RUNNING"  # the hand-over stopped nothing
 
     event = asyncio.run(first_event(recreate(trigger)))
     assert event.payload["status"] == "success"
