@@ -37,7 +37,7 @@ class MigratedSchedule:
 
 
 def epoch_ms_to_datetime(value: object) -> datetime | None:
-    """Schedule instants arrive as epoch milliseconds (reference §5.2)."""
+    """Schedule instants arrive as epoch milliseconds (Hopsworks' `JobScheduleV2DTO`)."""
     if value is None:
         return None
     return datetime.fromtimestamp(int(str(value)) / 1000, tz=timezone.utc)

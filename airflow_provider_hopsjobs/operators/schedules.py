@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import BaseOperator
-
+from airflow_provider_hopsjobs import validation
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
-from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
+from airflow_provider_hopsjobs.operators.base import HopsworksBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 
 ScheduleAction = Literal["upsert", "enable", "disable", "delete"]
 _ACTIONS: tuple[str, ...] = ("upsert", "enable", "disable", "delete")
@@ -34,7 +35,7 @@ def _stored_seconds(schedule: dict[str, Any], key: str) -> int | None:
     return None if raw is None else int(raw) // 1000
 
 
-class HopsworksScheduleJobOperator(BaseOperator):
+class HopsworksScheduleJobOperator(HopsworksBaseOperator):
     """Create, update, enable, disable or delete a job's Hopsworks v2 schedule.
 
     :param job_name: the Hopsworks job whose schedule is managed.
@@ -44,6 +45,8 @@ class HopsworksScheduleJobOperator(BaseOperator):
         the task's own ``start_date``).
     :param schedule_end: last instant the schedule may fire.
     :param enabled: whether an upserted schedule is active.
+    :param hopsworks_conn_id: the Airflow connection to Hopsworks (default ``hopsworks_default``).
+    :param project: the project, overriding the connection's.
     :returns: the schedule as Hopsworks reports it after the action (``None`` after delete),
         plus ``changed`` telling whether anything was written.
     """
@@ -60,17 +63,16 @@ class HopsworksScheduleJobOperator(BaseOperator):
         schedule_start: datetime | None = None,
         schedule_end: datetime | None = None,
         enabled: bool = True,
-        hopsworks_conn_id: str = HopsworksHook.default_conn_name,
-        project: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        validation.job_name(job_name)
         if action not in _ACTIONS:
             raise HopsworksConfigError(f"Unknown schedule action {action!r}; expected one of {_ACTIONS}.")
         if action == "upsert":
             if not cron_expression:
                 raise HopsworksConfigError("action='upsert' needs a cron_expression.")
-            if "{{" not in cron_expression:
+            if not validation.is_templated(cron_expression):
                 normalise_quartz_cron(cron_expression)
         self.job_name = job_name
         self.action = action
@@ -78,11 +80,10 @@ class HopsworksScheduleJobOperator(BaseOperator):
         self.schedule_start = schedule_start
         self.schedule_end = schedule_end
         self.enabled = enabled
-        self.hopsworks_conn_id = hopsworks_conn_id
-        self.project = project
 
     def execute(self, context: Context) -> dict[str, Any]:
-        hook = HopsworksHook(hopsworks_conn_id=self.hopsworks_conn_id, project=self.project)
+        validation.job_name(self.job_name)
+        hook = self.hook
         existing = hook.get_schedule(self.job_name)
         if self.action == "delete":
             return self._delete(hook, existing)
