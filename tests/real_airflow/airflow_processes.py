@@ -425,14 +425,26 @@ class AirflowProcesses:
         except (AirflowProcessError, requests.RequestException) as exc:
             return {"error": str(exc)}
 
+    def task_instance_path(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str:
+        """A task instance's REST path; a mapped one's ends in its map index."""
+        path = f"{self.run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+        return path if map_index < 0 else f"{path}/{map_index}"
+
     def wait_for_task_state(
-        self, dag_id: str, run_id: str, task_id: str, states: Iterable[str], timeout: float = 60.0
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        states: Iterable[str],
+        timeout: float = 60.0,
+        *,
+        map_index: int = -1,
     ) -> str:
         wanted = set(states)
 
         def probe() -> str | None:
             self.check_alive()
-            path = f"{self.run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+            path = self.task_instance_path(dag_id, run_id, task_id, map_index)
             response = self.api("GET", path, allow={404})
             if response.status_code == 404:  # the scheduler has not created it yet
                 return None
@@ -448,9 +460,11 @@ class AirflowProcesses:
             ),
         )
 
-    def set_task_state(self, dag_id: str, run_id: str, task_id: str, new_state: str) -> dict[str, Any]:
+    def set_task_state(
+        self, dag_id: str, run_id: str, task_id: str, new_state: str, *, map_index: int = -1
+    ) -> dict[str, Any]:
         """What "Mark failed/success" in the UI does: PATCH the task instance's state."""
-        path = f"{self.run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
+        path = self.task_instance_path(dag_id, run_id, task_id, map_index)
         return dict(self.api("PATCH", path, json={"new_state": new_state}).json())
 
     # ------------------------------------------------------------------ logs
