@@ -22,6 +22,7 @@ from airflow_provider_hopsjobs.cli.dag_render import (
     epoch_ms_to_datetime,
     render_dag,
 )
+from airflow_provider_hopsjobs.errors import HopsworksError
 
 if TYPE_CHECKING:
     from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
@@ -70,8 +71,19 @@ def run(args: argparse.Namespace) -> int:
     from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 
     hook = HopsworksHook(hopsworks_conn_id=args.conn_id, project=args.project)
+    try:
+        jobs = hook.list_jobs()
+    except Exception as err:
+        # A missing connection, a wrong key, an unreachable host: one line that says which,
+        # not a traceback. Nothing has been written or changed at this point.
+        print(
+            f"hopsjobs migrate-schedules: cannot list the jobs through connection {args.conn_id!r}: "
+            f"{_one_line(err)}",
+            file=sys.stderr,
+        )
+        return 1
     entries = build_plan(
-        hook.list_jobs(),
+        jobs,
         conn_id=args.conn_id,
         project=args.project,
         dag_id_prefix=args.dag_id_prefix,
@@ -129,7 +141,7 @@ def build_plan(
             entry = PlanEntry(
                 name,
                 "disabled",
-                "Hopsworks schedule is off; its DAG is written paused",
+                "Hopsworks schedule is off; its DAG would start paused",
                 expression,
                 schedule=migrated,
             )
@@ -163,8 +175,21 @@ def apply_plan(entries: list[PlanEntry], hook: HopsworksHook, *, out_dir: Path, 
         if not disable:
             entry.status, entry.detail = "written", f"{note}; Hopsworks schedule still ON (use --disable)"
             continue
-        hook.set_schedule_enabled(entry.job_name, False)
+        try:
+            hook.set_schedule_enabled(entry.job_name, False)
+        except HopsworksError as err:
+            entry.status = "failed"
+            entry.detail = f"{note}; could not switch the Hopsworks schedule off: {_one_line(err)}"
+            continue
         entry.status, entry.detail = "migrated", f"{note}; Hopsworks schedule switched off"
+
+
+def _one_line(error: BaseException) -> str:
+    """An error as one line: its type when the text does not say what kind of problem it is."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, HopsworksError):
+        return text
+    return f"{type(error).__name__}: {text}"
 
 
 def _write_if_changed(path: Path, source: str) -> bool:

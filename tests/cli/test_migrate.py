@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,7 +70,9 @@ def test_dry_run_writes_nothing_and_reports_every_job(
     out = capsys.readouterr().out
     assert "Dry run" in out
     assert any(line.startswith("mig_nightly") and "to migrate" in line for line in out.splitlines())
-    assert any(line.startswith("mig_weekly") and "disabled" in line for line in out.splitlines())
+    weekly = [line for line in out.splitlines() if line.startswith("mig_weekly")]
+    assert len(weekly) == 1 and "disabled" in weekly[0]
+    assert "would start paused" in weekly[0] and "written" not in weekly[0]  # a dry run writes nothing
     assert any(line.startswith("mig_adhoc") and "no schedule" in line for line in out.splitlines())
     assert _schedule_writes(hopsworks_conn) == {}
     assert scheduled_jobs.get_schedule("mig_nightly")["enabled"] is True  # type: ignore[index]
@@ -154,6 +157,33 @@ def test_disable_without_out_is_refused_before_any_request(
     assert migrate.run(_args(None, disable=True)) == 2
     assert "--disable needs --out" in capsys.readouterr().err
     assert hopsworks_conn.request_counts() == {}
+
+
+def test_a_missing_connection_is_one_line_and_a_failure(
+    hopsworks_conn: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate-schedules", "--conn-id", "no_such_conn"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "no_such_conn" in lines[0]
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_a_wrong_key_is_one_line_without_the_key(
+    hopsworks_conn: EmulatorHandle, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conn = json.loads(hopsworks_conn.connection_json())
+    conn["password"] = "wrongprefix.wrongsecretwrongsecret"
+    monkeypatch.setenv("AIRFLOW_CONN_WRONG_KEY", json.dumps(conn))
+    hopsworks_conn.reset_counters()
+    assert main(["migrate-schedules", "--conn-id", "wrong_key"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "HTTP 401" in lines[0]
+    assert "wrongsecret" not in captured.err + captured.out
+    assert _schedule_writes(hopsworks_conn) == {}
 
 
 def test_plan_reports_unsupported_and_unscheduled_jobs() -> None:
