@@ -77,7 +77,8 @@ class HopsworksBaseOperator(BaseOperator):
             raise HopsworksConfigError(f"project must be a project name or None, got {project!r}")
         self.hopsworks_conn_id = hopsworks_conn_id
         self.project = project
-        self._published_execution: int | None = None
+        #: The execution this task has published (started, reattached to, watched or resumed on).
+        self.published_execution_id: int | None = None
 
     @cached_property
     def hook(self) -> HopsworksHook:
@@ -86,12 +87,16 @@ class HopsworksBaseOperator(BaseOperator):
     def publish_execution(self, context: Context, job_name: str, execution_id: int) -> str:
         """Push ``execution_id`` and ``execution_url`` (once per execution); return the URL."""
         url = self.hook.execution_url(job_name, execution_id)
-        if self._published_execution != execution_id:
+        if self.published_execution_id != execution_id:
             ti = context["ti"]
             ti.xcom_push(key=XCOM_EXECUTION_ID, value=execution_id)
             ti.xcom_push(key=XCOM_EXECUTION_URL, value=url)
-            self._published_execution = execution_id
+            self.published_execution_id = execution_id
         return url
+
+    def resumed_on(self, execution_id: int) -> None:
+        """A try resumed from the triggerer: its execution was published before it deferred."""
+        self.published_execution_id = execution_id
 
     def final_execution(self, event: ExecutionEvent) -> Execution:
         """The finished execution read once more (for its duration); the event's view if that fails."""

@@ -395,6 +395,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         """Resume after the trigger fired: same completion as the synchronous wait."""
         checked = validate_event(event)
         self._execution_id = checked["execution_id"]
+        self.resumed_on(checked["execution_id"])
         return self._complete(context, checked)
 
     def _stop(self, job_name: str, execution_id: int, reason: str) -> None:

@@ -37,5 +37,11 @@ class HopsworksExecutionLink(BaseOperatorLink):
     name = "Hopsworks Execution"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        # Airflow evaluates the link on the worker at the end of every try, with the operator that
+        # ran it. A try that failed before any execution existed (a missing connection, an unknown
+        # job) has nothing to link to, and asking for the XCom would log "XCom not found" as an
+        # error beside the real cause.
+        if getattr(operator, "published_execution_id", -1) is None:
+            return ""
         url = _xcom().get_value(ti_key=ti_key, key=XCOM_EXECUTION_URL)  # type: ignore[attr-defined]
         return url if isinstance(url, str) else ""

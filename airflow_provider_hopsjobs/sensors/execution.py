@@ -195,6 +195,7 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         checked = validate_event(event)
+        self.resumed_on(checked["execution_id"])
         if checked["status"] == Outcome.TIMEOUT.value:
             raise AirflowSensorTimeout(checked["message"])
         if checked["status"] == Outcome.ERROR.value:
