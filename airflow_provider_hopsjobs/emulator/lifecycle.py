@@ -12,6 +12,10 @@ Each :class:`Phase` is a state the execution passes through, or a way for it to 
 phase that is not terminal has an *activity* (wait, or run the application) that reports
 an :class:`Event`; :data:`TRANSITIONS` names the phase that follows, and that phase's
 *entry* writes the new state. Terminal phases have an entry only.
+
+Two ends lie outside the table because no activity reports them: an exception inside the
+emulator ends the execution ``FAILED``/``FAILED`` (:meth:`Lifecycle.run`), and executions
+cut short by the emulator's own death are ended on the next start by :mod:`.recovery`.
 """
 
 from __future__ import annotations
