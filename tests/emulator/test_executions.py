@@ -11,6 +11,7 @@ import os
 import re
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -251,7 +252,7 @@ def test_stop_is_202_with_any_body_and_really_kills(api: Api, job_name: str) -> 
     Source: Hopsworks' ``AbstractExecutionController.stopExecution``.
     """
     api.python_job(job_name, SLEEPER)
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"json": {"state": "stopped"}},
         {
             "data": "state=stopped",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -43,12 +44,12 @@ def _schedule(api: Api, name: str, method: str = "POST", **body: object) -> obje
     return api.request(method, f"jobs/{name}/schedule/v2", json=body)
 
 
-def _tick(api: Api, name: str) -> list[dict[str, object]]:
+def _tick(api: Api, name: str) -> list[dict[str, Any]]:
     """One scheduler pass; only what concerns ``name`` (other tests' schedules share the emulator)."""
     return [r for r in api.emulator.tick_scheduler() if r["job"] == name]
 
 
-def _executions(api: Api, name: str) -> list[dict[str, object]]:
+def _executions(api: Api, name: str) -> list[dict[str, Any]]:
     return list(api.get(f"jobs/{name}/executions", params={"sort_by": "id:asc"}).json().get("items", []))
 
 
@@ -165,7 +166,7 @@ def test_due_schedule_fires_once_with_the_data_interval(sapi: Api, job_name: str
     assert [(r["fireTime"], r["skipped"]) for r in report] == [(fire_ms, False)]
     assert _tick(sapi, job_name) == []
     (execution,) = _executions(sapi, job_name)
-    done = sapi.wait(job_name, int(execution["id"]))  # type: ignore[arg-type]
+    done = sapi.wait(job_name, int(execution["id"]))
     log = sapi.get(f"jobs/{job_name}/executions/{done['id']}/log/out").json()["log"]
     fire = datetime.fromtimestamp(fire_ms / 1000, timezone.utc)
     previous = datetime.fromtimestamp(fire_ms / 1000 - 60, timezone.utc)
@@ -188,7 +189,7 @@ def test_fire_is_skipped_while_an_execution_is_unfinished(sapi: Api, job_name: s
     assert [r["skipped"] for r in _tick(sapi, job_name)] == [True]
     (execution,) = _executions(sapi, job_name)
     sapi.put(f"jobs/{job_name}/executions/{execution['id']}/status")
-    sapi.wait(job_name, int(execution["id"]))  # type: ignore[arg-type]
+    sapi.wait(job_name, int(execution["id"]))
     sapi.delete(f"jobs/{job_name}/schedule/v2")
 
 
