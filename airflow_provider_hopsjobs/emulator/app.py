@@ -18,10 +18,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from airflow_provider_hopsjobs.emulator import admin, datasets, errors, executions, jobs, projects, schedules
-from airflow_provider_hopsjobs.emulator.engine import Engine
-from airflow_provider_hopsjobs.emulator.faults import FaultInjector, FaultMiddleware
-from airflow_provider_hopsjobs.emulator.runtime import Runtime
+from airflow_provider_hopsjobs.emulator import errors
+from airflow_provider_hopsjobs.emulator.admin import AdminRoutes
+from airflow_provider_hopsjobs.emulator.context import ContextResolver
+from airflow_provider_hopsjobs.emulator.datasets import DatasetRoutes
+from airflow_provider_hopsjobs.emulator.execution_views import ExecutionViews
+from airflow_provider_hopsjobs.emulator.executions import ExecutionRoutes
+from airflow_provider_hopsjobs.emulator.fault_middleware import ConnectionLookup, FaultMiddleware
+from airflow_provider_hopsjobs.emulator.job_configs import JobConfigRoutes
+from airflow_provider_hopsjobs.emulator.jobs import JobRoutes
+from airflow_provider_hopsjobs.emulator.projects import ProjectRoutes
+from airflow_provider_hopsjobs.emulator.recovery import recover
+from airflow_provider_hopsjobs.emulator.schedules import ScheduleRoutes
+from airflow_provider_hopsjobs.emulator.wiring import Emulator, runs_root
 
 log = logging.getLogger(__name__)
 
@@ -41,37 +50,58 @@ async def _crash(_request: Request, exc: Exception) -> Response:
     return errors.ApiError(500, errors.GENERIC_UNKNOWN).to_response()
 
 
-def build_app(rt: Runtime) -> FaultMiddleware:
+def api_routes(emu: Emulator) -> list[BaseRoute]:
+    """Every route, Hopsworks' API first, each group handed the parts it uses."""
+    contexts = ContextResolver(emu.auth, emu.store)
+    views = ExecutionViews(emu.store, emu.clock)
+    return [
+        *ProjectRoutes(contexts=contexts, store=emu.store).routes(),
+        *JobRoutes(
+            contexts=contexts, store=emu.store, clock=emu.clock, engine=emu.engine, views=views
+        ).routes(),
+        *JobConfigRoutes(contexts=contexts, store=emu.store, files=emu.files).routes(),
+        *ExecutionRoutes(
+            contexts=contexts, store=emu.store, files=emu.files, engine=emu.engine, logs=emu.logs, views=views
+        ).routes(),
+        *ScheduleRoutes(contexts=contexts, store=emu.store, clock=emu.clock).routes(),
+        *DatasetRoutes(
+            contexts=contexts, files=emu.files, uploads_dir=emu.settings.data_dir / "uploads"
+        ).routes(),
+        *AdminRoutes(
+            settings=emu.settings,
+            store=emu.store,
+            auth=emu.auth,
+            accounts=emu.accounts,
+            clock=emu.clock,
+            clock_persistence=emu.clock_persistence,
+            counters=emu.counters,
+            faults=emu.faults,
+            scheduler=emu.scheduler,
+            recorder=emu.recorder,
+        ).routes(),
+    ]
+
+
+def build_app(emu: Emulator, connection_lookup: ConnectionLookup | None = None) -> FaultMiddleware:
     """The emulator's ASGI app, wrapped in the counting/fault-injecting middleware."""
-    rt.engine = Engine(rt)
-    rt.faults = FaultInjector()
-    if rt.settings.faults:
-        rt.faults.configure(rt.settings.faults, rt.settings.fault_seed)
-    rt.scheduler = schedules.Scheduler(rt)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        rt.engine.recover()
-        rt.scheduler.start()
+        recover(emu.store, emu.clock, emu.logs, runs_root(emu.settings))
+        emu.scheduler.start()
         try:
             yield
         finally:
-            await rt.scheduler.stop()
-            await rt.engine.shutdown()
-            rt.save_clock()
+            await emu.scheduler.stop()
+            await emu.engine.shutdown()
+            emu.clock_persistence.save()
 
-    routes: list[BaseRoute] = [
-        *projects.routes(),
-        *jobs.routes(),
-        *executions.routes(),
-        *schedules.routes(),
-        *datasets.routes(),
-        *admin.routes(),
-    ]
+    routes = api_routes(emu)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={errors.ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
     )
-    app.state.runtime = rt
-    return FaultMiddleware(app, rt, routes)
+    return FaultMiddleware(
+        app, routes, faults=emu.faults, counters=emu.counters, connection_lookup=connection_lookup
+    )

@@ -80,27 +80,34 @@ def _conn_value(info: dict[str, Any]) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:  # noqa: PLR0911
+def _flag_error(args: argparse.Namespace, api_key: str | None) -> str | None:
+    """What is wrong with the flags, as ``--flag: reason``; None when they can be served."""
     from airflow_provider_hopsjobs.emulator.auth import split_key
-    from airflow_provider_hopsjobs.emulator.faults import FaultRuleError, parse_rule_text
-    from airflow_provider_hopsjobs.emulator.settings import PROJECT_NAME, Settings
+    from airflow_provider_hopsjobs.emulator.settings import PROJECT_NAME
 
-    # Read once and dropped, so the key is not inherited by anything the emulator starts.
-    api_key = args.api_key or os.environ.pop(API_KEY_ENV, None) or None
     if api_key is not None:
         try:
             split_key(api_key)
         except ValueError as exc:
-            print(f"hopsjobs emulator: --api-key: {exc}", file=sys.stderr)
-            return 2
+            return f"--api-key: {exc}"
     if not PROJECT_NAME.match(args.project):
-        print("hopsjobs emulator: --project: letters, digits and single underscores only", file=sys.stderr)
-        return 2
+        return "--project: letters, digits and single underscores only"
     if not 0 <= args.port <= 65535:
-        print("hopsjobs emulator: --port must be between 0 and 65535", file=sys.stderr)
-        return 2
+        return "--port must be between 0 and 65535"
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        print("hopsjobs emulator: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        return "--ssl-certfile and --ssl-keyfile go together"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from airflow_provider_hopsjobs.emulator.faults import FaultRuleError, parse_rule_text
+    from airflow_provider_hopsjobs.emulator.settings import Settings
+
+    # Read once and dropped, so the key is not inherited by anything the emulator starts.
+    api_key = args.api_key or os.environ.pop(API_KEY_ENV, None) or None
+    problem = _flag_error(args, api_key)
+    if problem is not None:
+        print(f"hopsjobs emulator: {problem}", file=sys.stderr)
         return 2
     try:
         faults = [parse_rule_text(text) for text in args.fault]

@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -23,8 +24,8 @@ from starlette.routing import Route
 
 from airflow_provider_hopsjobs.emulator import errors
 from airflow_provider_hopsjobs.emulator.clock import iso_ms
-from airflow_provider_hopsjobs.emulator.fs import ResolvedPath
-from airflow_provider_hopsjobs.emulator.runtime import API_PREFIX, RequestContext, Runtime
+from airflow_provider_hopsjobs.emulator.context import API_PREFIX, ContextResolver, RequestContext
+from airflow_provider_hopsjobs.emulator.fs import ProjectFiles, ResolvedPath
 
 MAX_CHUNKS = 10_000
 
@@ -35,19 +36,6 @@ class PendingUpload:
     total_chunks: int
     directory: str
     received: set[int] = field(default_factory=set)
-
-
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _pending(request: Request) -> dict[str, PendingUpload]:
-    state = request.app.state
-    if not hasattr(state, "uploads"):
-        state.uploads = {}
-    pending: dict[str, PendingUpload] = state.uploads
-    return pending
 
 
 def inode_dto(ctx: RequestContext, resolved: ResolvedPath) -> dict[str, Any]:
@@ -86,86 +74,6 @@ def inode_dto(ctx: RequestContext, resolved: ResolvedPath) -> dict[str, Any]:
     return body
 
 
-def _resolve(rt: Runtime, ctx: RequestContext, path: str, **kwargs: Any) -> ResolvedPath:
-    return rt.files.resolve(ctx.project_name, path, **kwargs)
-
-
-def _existing(rt: Runtime, ctx: RequestContext, path: str) -> ResolvedPath:
-    resolved = _resolve(rt, ctx, path)
-    if not resolved.local.exists():
-        raise errors.ApiError(404, errors.INODE_NOT_FOUND, f"path: {resolved.full}")
-    return resolved
-
-
-async def get_path(request: Request) -> Response:
-    """``GET /dataset/{path}``: ``action=stat`` (the default) or ``action=listing``."""
-    rt = _rt(request)
-    ctx = rt.context(request, "DATASET_VIEW")
-    resolved = _existing(rt, ctx, request.path_params["path"])
-    action = request.query_params.get("action", "stat").lower()
-    if action == "stat":
-        return JSONResponse(inode_dto(ctx, resolved))
-    if action == "listing":
-        if not resolved.local.is_dir():
-            raise errors.ApiError(
-                400, (110019, "Requested path is not a directory"), f"path: {resolved.full}"
-            )
-        children = sorted(resolved.local.iterdir())
-        items = [
-            inode_dto(ctx, _resolve(rt, ctx, f"{resolved.full}/{child.name}", require_dataset=False))
-            for child in children
-        ]
-        body: dict[str, Any] = {"href": ctx.project_api("dataset", resolved.relative)}
-        if items:
-            body["items"] = items
-        body["count"] = len(items)
-        return JSONResponse(body)
-    raise errors.web_application_error(404)
-
-
-async def post_path(request: Request) -> Response:
-    """``POST /dataset/{path}?action=create``: make a directory (parents included)."""
-    rt = _rt(request)
-    ctx = rt.context(request, "DATASET_CREATE")
-    action = request.query_params.get("action", "").lower()
-    if action != "create":
-        raise errors.ApiError(400, errors.UNKNOWN_ACTION, f"action: {action or '<none>'}")
-    raw = request.path_params["path"]
-    top_level = len([p for p in raw.strip("/").split("/") if p]) == 1 and not raw.startswith(("/", "hdfs:"))
-    resolved = _resolve(rt, ctx, raw, require_dataset=not top_level)
-    if not resolved.relative:
-        raise errors.ApiError(400, errors.DATASET_NAME_INVALID, f"path: {raw}")
-    if resolved.local.exists():
-        code = errors.DESTINATION_EXISTS if resolved.local.is_file() else errors.SUBDIR_EXISTS
-        raise errors.ApiError(400, code, f"path: {resolved.full}")
-    resolved.local.mkdir(parents=True)
-    body = inode_dto(ctx, resolved)
-    return JSONResponse(body, status_code=201, headers={"Location": body["href"]})
-
-
-async def delete_path(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "DATASET_DELETE")
-    resolved = _existing(rt, ctx, request.path_params["path"])
-    if not resolved.relative:
-        raise errors.ApiError(400, errors.DATASET_OPERATION_INVALID, "The project root cannot be deleted.")
-    rt.files.delete(resolved.local)
-    return Response(status_code=204)
-
-
-async def download(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "DATASET_VIEW")
-    resolved = _existing(rt, ctx, request.path_params["path"])
-    if resolved.local.is_dir():
-        raise errors.ApiError(400, errors.PATH_IS_DIRECTORY, f"path: {resolved.full}")
-    return FileResponse(
-        resolved.local,
-        media_type="application/octet-stream",
-        filename=resolved.local.name,
-    )
-
-
 def _flow_int(values: dict[str, Any], name: str) -> int:
     try:
         return int(str(values[name]))
@@ -194,67 +102,148 @@ def _flow_params(values: dict[str, Any]) -> tuple[int, int, str, str]:
     return chunk_number, total_chunks, identifier, filename
 
 
-async def upload(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "DATASET_CREATE")
-    directory = _resolve(rt, ctx, request.path_params["path"])
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "multipart/form-data":
-        raise errors.web_application_error(415)
-    try:
-        form = await request.form(max_files=1, max_fields=64)
-    except Exception:  # python-multipart's parse errors carry no common base class
-        raise errors.web_application_error(400) from None
-    values: dict[str, Any] = dict(request.query_params)
-    values.update({k: v for k, v in form.items()})
-    chunk_number, total_chunks, identifier, filename = _flow_params(values)
-    file_part = form.get("file")
-    data = b""
-    if isinstance(file_part, UploadFile):
-        data = await file_part.read()
-    elif isinstance(file_part, str):
-        data = file_part.encode()
-    # No await from here on: the checks and the bookkeeping below are atomic on the event loop.
-    destination = directory.local / filename
-    full = f"{directory.full}/{filename}"
-    pending = _pending(request)
-    current = pending.get(full)
-    if current is not None and current.identifier != identifier:
-        raise errors.ApiError(412, (110041, "A file with the same name is being uploaded"), f"path: {full}")
-    if current is None and destination.exists():
-        raise errors.ApiError(400, errors.DESTINATION_EXISTS, f"path: {full}")
-    if total_chunks == 0:
+class DatasetRoutes:
+    def __init__(self, *, contexts: ContextResolver, files: ProjectFiles, uploads_dir: Path) -> None:
+        self._contexts = contexts
+        self._files = files
+        #: Where chunks wait until their file is whole.
+        self._uploads_dir = uploads_dir
+        #: Files being uploaded, by full path.
+        self._uploads: dict[str, PendingUpload] = {}
+
+    def routes(self) -> list[Route]:
+        p = f"{API_PREFIX}/project/{{id:int}}/dataset"
+        return [
+            Route(f"{p}/upload/{{path:path}}", self.upload, methods=["POST"]),
+            Route(f"{p}/download/with_auth/{{path:path}}", self.download, methods=["GET"]),
+            Route(f"{p}/{{path:path}}", self.get_path, methods=["GET"]),
+            Route(f"{p}/{{path:path}}", self.post_path, methods=["POST"]),
+            Route(f"{p}/{{path:path}}", self.delete_path, methods=["DELETE"]),
+        ]
+
+    def _resolve(self, ctx: RequestContext, path: str, **kwargs: Any) -> ResolvedPath:
+        return self._files.resolve(ctx.project_name, path, **kwargs)
+
+    def _existing(self, ctx: RequestContext, path: str) -> ResolvedPath:
+        resolved = self._resolve(ctx, path)
+        if not resolved.local.exists():
+            raise errors.ApiError(404, errors.INODE_NOT_FOUND, f"path: {resolved.full}")
+        return resolved
+
+    async def get_path(self, request: Request) -> Response:
+        """``GET /dataset/{path}``: ``action=stat`` (the default) or ``action=listing``."""
+        ctx = self._contexts.resolve(request, "DATASET_VIEW")
+        resolved = self._existing(ctx, request.path_params["path"])
+        action = request.query_params.get("action", "stat").lower()
+        if action == "stat":
+            return JSONResponse(inode_dto(ctx, resolved))
+        if action == "listing":
+            if not resolved.local.is_dir():
+                raise errors.ApiError(
+                    400, (110019, "Requested path is not a directory"), f"path: {resolved.full}"
+                )
+            children = sorted(resolved.local.iterdir())
+            items = [
+                inode_dto(ctx, self._resolve(ctx, f"{resolved.full}/{child.name}", require_dataset=False))
+                for child in children
+            ]
+            body: dict[str, Any] = {"href": ctx.project_api("dataset", resolved.relative)}
+            if items:
+                body["items"] = items
+            body["count"] = len(items)
+            return JSONResponse(body)
+        raise errors.web_application_error(404)
+
+    async def post_path(self, request: Request) -> Response:
+        """``POST /dataset/{path}?action=create``: make a directory (parents included)."""
+        ctx = self._contexts.resolve(request, "DATASET_CREATE")
+        action = request.query_params.get("action", "").lower()
+        if action != "create":
+            raise errors.ApiError(400, errors.UNKNOWN_ACTION, f"action: {action or '<none>'}")
+        raw = request.path_params["path"]
+        top_level = len([p for p in raw.strip("/").split("/") if p]) == 1 and not raw.startswith(
+            ("/", "hdfs:")
+        )
+        resolved = self._resolve(ctx, raw, require_dataset=not top_level)
+        if not resolved.relative:
+            raise errors.ApiError(400, errors.DATASET_NAME_INVALID, f"path: {raw}")
+        if resolved.local.exists():
+            code = errors.DESTINATION_EXISTS if resolved.local.is_file() else errors.SUBDIR_EXISTS
+            raise errors.ApiError(400, code, f"path: {resolved.full}")
+        resolved.local.mkdir(parents=True)
+        body = inode_dto(ctx, resolved)
+        return JSONResponse(body, status_code=201, headers={"Location": body["href"]})
+
+    async def delete_path(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "DATASET_DELETE")
+        resolved = self._existing(ctx, request.path_params["path"])
+        if not resolved.relative:
+            raise errors.ApiError(
+                400, errors.DATASET_OPERATION_INVALID, "The project root cannot be deleted."
+            )
+        self._files.delete(resolved.local)
+        return Response(status_code=204)
+
+    async def download(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "DATASET_VIEW")
+        resolved = self._existing(ctx, request.path_params["path"])
+        if resolved.local.is_dir():
+            raise errors.ApiError(400, errors.PATH_IS_DIRECTORY, f"path: {resolved.full}")
+        return FileResponse(
+            resolved.local,
+            media_type="application/octet-stream",
+            filename=resolved.local.name,
+        )
+
+    async def upload(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "DATASET_CREATE")
+        directory = self._resolve(ctx, request.path_params["path"])
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "multipart/form-data":
+            raise errors.web_application_error(415)
+        try:
+            form = await request.form(max_files=1, max_fields=64)
+        except Exception:  # python-multipart's parse errors carry no common base class
+            raise errors.web_application_error(400) from None
+        values: dict[str, Any] = dict(request.query_params)
+        values.update({k: v for k, v in form.items()})
+        chunk_number, total_chunks, identifier, filename = _flow_params(values)
+        file_part = form.get("file")
+        data = b""
+        if isinstance(file_part, UploadFile):
+            data = await file_part.read()
+        elif isinstance(file_part, str):
+            data = file_part.encode()
+        # No await from here on: the checks and the bookkeeping below are atomic on the event loop.
+        destination = directory.local / filename
+        full = f"{directory.full}/{filename}"
+        pending = self._uploads
+        current = pending.get(full)
+        if current is not None and current.identifier != identifier:
+            raise errors.ApiError(
+                412, (110041, "A file with the same name is being uploaded"), f"path: {full}"
+            )
+        if current is None and destination.exists():
+            raise errors.ApiError(400, errors.DESTINATION_EXISTS, f"path: {full}")
+        if total_chunks == 0:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+            return JSONResponse({"successMessage": f"Successfuly uploaded file to {full}"})
+        if current is None:
+            current = pending[full] = PendingUpload(identifier, total_chunks, directory.full)
+        chunk_dir = self._uploads_dir / hashlib.sha256(f"{full}\0{identifier}".encode()).hexdigest()[:32]
+        chunk_dir.mkdir(parents=True, exist_ok=True)
+        (chunk_dir / f"{chunk_number:05d}").write_bytes(data)
+        current.received.add(chunk_number)
+        if len(current.received) < current.total_chunks:
+            return JSONResponse({"successMessage": "Uploading..."})
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(data)
-        return JSONResponse({"successMessage": f"Successfuly uploaded file to {full}"})
-    if current is None:
-        current = pending[full] = PendingUpload(identifier, total_chunks, directory.full)
-    chunk_dir = (
-        rt.settings.data_dir / "uploads" / hashlib.sha256(f"{full}\0{identifier}".encode()).hexdigest()[:32]
-    )
-    chunk_dir.mkdir(parents=True, exist_ok=True)
-    (chunk_dir / f"{chunk_number:05d}").write_bytes(data)
-    current.received.add(chunk_number)
-    if len(current.received) < current.total_chunks:
-        return JSONResponse({"successMessage": "Uploading..."})
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(f".{destination.name}.uploading")
-    with open(partial, "wb") as out:
-        for number in range(1, current.total_chunks + 1):
-            with open(chunk_dir / f"{number:05d}", "rb") as chunk:
-                shutil.copyfileobj(chunk, out)
-    os.replace(partial, destination)
-    shutil.rmtree(chunk_dir, ignore_errors=True)
-    del pending[full]
-    return JSONResponse({"successMessage": f"Successfuly uploaded file to {full}"})  # sic
-
-
-def routes() -> list[Route]:
-    p = f"{API_PREFIX}/project/{{id:int}}/dataset"
-    return [
-        Route(f"{p}/upload/{{path:path}}", upload, methods=["POST"]),
-        Route(f"{p}/download/with_auth/{{path:path}}", download, methods=["GET"]),
-        Route(f"{p}/{{path:path}}", get_path, methods=["GET"]),
-        Route(f"{p}/{{path:path}}", post_path, methods=["POST"]),
-        Route(f"{p}/{{path:path}}", delete_path, methods=["DELETE"]),
-    ]
+        partial = destination.with_name(f".{destination.name}.uploading")
+        with open(partial, "wb") as out:
+            for number in range(1, current.total_chunks + 1):
+                with open(chunk_dir / f"{number:05d}", "rb") as chunk:
+                    shutil.copyfileobj(chunk, out)
+        os.replace(partial, destination)
+        shutil.rmtree(chunk_dir, ignore_errors=True)
+        del pending[full]
+        return JSONResponse({"successMessage": f"Successfuly uploaded file to {full}"})  # sic

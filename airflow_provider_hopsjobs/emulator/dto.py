@@ -7,13 +7,11 @@ epoch milliseconds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_hopsjobs.emulator.clock import iso_ms
+from airflow_provider_hopsjobs.emulator.context import RequestContext
 from airflow_provider_hopsjobs.emulator.states import YARN_TYPES, job_type_of, strip_nulls
-
-if TYPE_CHECKING:
-    from airflow_provider_hopsjobs.emulator.runtime import RequestContext
 
 Row = dict[str, Any]
 

@@ -21,9 +21,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from airflow_provider_hopsjobs.emulator import errors, queries
-from airflow_provider_hopsjobs.emulator.dto import collection, execution_dto, execution_duration
-from airflow_provider_hopsjobs.emulator.runtime import API_PREFIX, RequestContext, Runtime
+from airflow_provider_hopsjobs.emulator.context import API_PREFIX, ContextResolver, RequestContext
+from airflow_provider_hopsjobs.emulator.engine import Engine
+from airflow_provider_hopsjobs.emulator.execution_views import ExecutionViews
+from airflow_provider_hopsjobs.emulator.fs import ProjectFiles
+from airflow_provider_hopsjobs.emulator.log_aggregation import LogAggregator
 from airflow_provider_hopsjobs.emulator.states import TERMINAL_STATES
+from airflow_provider_hopsjobs.emulator.store import Store
 
 Row = dict[str, Any]
 
@@ -37,110 +41,8 @@ LOG_NOT_AVAILABLE = (
 RETRIABLE = {"OUT": "RETRIEABLE_OUT", "ERR": "RETRIABLE_ERR"}  # sic, as spelled in Hopsworks
 
 
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _job(rt: Runtime, ctx: RequestContext, name: str) -> Row:
-    job = rt.store.get_job(ctx.project_id, name)
-    if job is None:
-        raise errors.ApiError(404, errors.JOB_NOT_FOUND, f"jobId:{name}")
-    return job
-
-
-def _execution(rt: Runtime, job: Row, raw_id: Any, *, check_owner: bool = True) -> Row:
-    execution = rt.store.get_execution(int(raw_id))
-    if execution is None or int(execution["project_id"]) != int(job["project_id"]):
-        raise errors.ApiError(404, errors.EXECUTION_NOT_FOUND, f"id: {raw_id}")
-    if check_owner and int(execution["job_id"]) != int(job["id"]):
-        raise errors.ApiError(403, errors.EXECUTION_FORBIDDEN, f"id: {raw_id}")
-    return execution
-
-
-def _dto(
-    rt: Runtime, ctx: RequestContext, job: Row, execution: Row, expand_user: bool = False
-) -> dict[str, Any]:
-    return execution_dto(
-        ctx,
-        job,
-        execution,
-        now_ms=rt.clock.now_ms(),
-        user=rt.store.get_user(int(execution["user_id"])),
-        expand_user=expand_user,
-    )
-
-
-# -- listing, shared with the job's ``expand=executions`` ---------------------------------------
-def _matches(execution: Row, flt: queries.Filter) -> bool:  # noqa: PLR0911
-    key, value = flt.key, flt.value
-    if key == "STATE":
-        return execution["state"] in queries.execution_state_values(value)
-    if key == "STATE_NEQ":
-        return execution["state"] not in queries.execution_state_values(value)
-    if key == "FINALSTATUS":
-        return execution["final_status"] in queries.final_status_values(value)
-    if key == "FINALSTATUS_NEQ":
-        return execution["final_status"] not in queries.final_status_values(value)
-    submitted = int(execution["submitted_ms"])
-    if key == "SUBMISSIONTIME":
-        return submitted == queries.date_value(value)
-    if key == "SUBMISSIONTIME_GT":
-        return submitted > queries.date_value(value)
-    if key == "SUBMISSIONTIME_LT":
-        return submitted < queries.date_value(value)
-    return True
-
-
-def _check_filters(filters: list[queries.Filter]) -> None:
-    """Read every filter value up front, so a bad one fails even when no row is compared."""
-    for flt in filters:
-        if flt.key.startswith("STATE"):
-            queries.execution_state_values(flt.value)
-        elif flt.key.startswith("FINALSTATUS"):
-            queries.final_status_values(flt.value)
-        elif flt.key.startswith("SUBMISSIONTIME"):
-            queries.date_value(flt.value)
-
-
-def execution_collection(
-    rt: Runtime, ctx: RequestContext, job: Row, query: queries.ListQuery, expand_user: bool
-) -> dict[str, Any]:
-    _check_filters(query.filters)
-    executions = [
-        e for e in rt.store.list_executions(int(job["id"])) if all(_matches(e, f) for f in query.filters)
-    ]
-    users = {int(e["user_id"]): rt.store.get_user(int(e["user_id"])) or {} for e in executions}
-    now = rt.clock.now_ms()
-
-    def key(execution: Row, field: str) -> Any:
-        user = users.get(int(execution["user_id"])) or {}
-        return {
-            "ID": execution["id"],
-            "SUBMISSIONTIME": (execution["submitted_ms"], execution["id"]),
-            "USER": user.get("username"),
-            "USER_FIRST_NAME": user.get("firstname"),
-            "USER_LAST_NAME": user.get("lastname"),
-            "STATE": execution["state"],
-            "FINALSTATUS": execution["final_status"],
-            "APPID": execution.get("app_id"),
-            "PROGRESS": execution["progress"],
-            "DURATION": execution_duration(execution, now),
-        }[field]
-
-    executions = queries.apply_sorts(executions, query.sorts, key)
-    page = queries.paginate(executions, query)
-    items = [_dto(rt, ctx, job, e, expand_user) for e in page]
-    return collection(ctx.project_api("jobs", job["name"], "executions"), items, len(executions))
-
-
-# -- handlers ------------------------------------------------------------------------------------
-async def start_execution(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = _job(rt, ctx, request.path_params["name"])
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
+def _start_request(media: str, raw: bytes) -> tuple[str, dict[str, str]]:
+    """(args, env) from a start body; empty args mean "the job's defaultArgs"."""
     env: dict[str, str] = {}
     if media == "text/plain":
         try:
@@ -165,57 +67,7 @@ async def start_execution(request: Request) -> Response:
             env["HOPS_DATA_INTERVAL_END"] = str(body["dataIntervalEnd"])
     else:
         raise errors.web_application_error(415)
-    if not args:
-        args = str(job["config"].get("defaultArgs") or "")
-    execution = rt.engine.start(job, args, int(ctx.user["id"]), env)
-    body_out = _dto(rt, ctx, job, execution)
-    return JSONResponse(body_out, status_code=201, headers={"Location": body_out["href"]})
-
-
-async def list_executions(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = _job(rt, ctx, request.path_params["name"])
-    query = queries.parse_list_query(
-        request.query_params,
-        queries.EXECUTION_SORTS,
-        queries.EXECUTION_FILTERS,
-        queries.EXECUTION_DEFAULT_DESC,
-    )
-    expansions = queries.parse_expand(request.query_params.getlist("expand"), frozenset({"user"}))
-    return JSONResponse(execution_collection(rt, ctx, job, query, expand_user="user" in expansions))
-
-
-async def get_execution(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = _job(rt, ctx, request.path_params["name"])
-    expansions = queries.parse_expand(request.query_params.getlist("expand"), frozenset({"user"}))
-    execution = _execution(rt, job, request.path_params["execution_id"])
-    return JSONResponse(_dto(rt, ctx, job, execution, "user" in expansions))
-
-
-async def stop_execution(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = _job(rt, ctx, request.path_params["name"])
-    await request.body()  # any body, or none, is accepted and ignored
-    # Hopsworks looks the execution up by id only, whichever job the URL names.
-    execution = _execution(rt, job, request.path_params["execution_id"], check_owner=False)
-    rt.engine.stop(int(execution["id"]))
-    owner = rt.store.get_job_by_id(int(execution["job_id"])) or job
-    current = rt.store.get_execution(int(execution["id"])) or execution
-    return JSONResponse(_dto(rt, ctx, owner, current), status_code=202)
-
-
-async def delete_execution(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = _job(rt, ctx, request.path_params["name"])
-    execution = _execution(rt, job, request.path_params["execution_id"])
-    rt.engine.stop(int(execution["id"]))
-    rt.store.delete_execution(int(execution["id"]))
-    return Response(status_code=204)
+    return args, env
 
 
 def _log_type(raw: str) -> str:
@@ -225,14 +77,14 @@ def _log_type(raw: str) -> str:
     return log_type
 
 
-def log_dto(rt: Runtime, job: Row, execution: Row, log_type: str) -> dict[str, Any]:
+def log_dto(files: ProjectFiles, job: Row, execution: Row, log_type: str) -> dict[str, Any]:
     if execution["state"] not in TERMINAL_STATES:
         raise errors.ApiError(400, errors.EXECUTION_INVALID_STATE, "Job still running.")
     path = execution.get("stdout_path" if log_type == "OUT" else "stderr_path")
     body: dict[str, Any] = {}
     text: str | None = None
     if path:
-        local = rt.files.local_of(str(path))
+        local = files.local_of(str(path))
         if local.is_file():
             body["path"] = path
             size = local.stat().st_size
@@ -257,42 +109,119 @@ def log_dto(rt: Runtime, job: Row, execution: Row, log_type: str) -> dict[str, A
     return body
 
 
-async def get_log(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = _job(rt, ctx, request.path_params["name"])
-    log_type = _log_type(request.path_params["type"])
-    execution = _execution(rt, job, request.path_params["execution_id"])
-    return JSONResponse(log_dto(rt, job, execution, log_type))
+class ExecutionRoutes:
+    def __init__(
+        self,
+        *,
+        contexts: ContextResolver,
+        store: Store,
+        files: ProjectFiles,
+        engine: Engine,
+        logs: LogAggregator,
+        views: ExecutionViews,
+    ) -> None:
+        self._contexts = contexts
+        self._store = store
+        self._files = files
+        self._engine = engine
+        self._logs = logs
+        self._views = views
 
+    def routes(self) -> list[Route]:
+        p = f"{API_PREFIX}/project/{{id:int}}/jobs/{{name}}/executions"
+        return [
+            Route(p, self.start_execution, methods=["POST"]),
+            Route(p, self.list_executions, methods=["GET"]),
+            Route(f"{p}/{{execution_id:int}}", self.get_execution, methods=["GET"]),
+            Route(f"{p}/{{execution_id:int}}", self.delete_execution, methods=["DELETE"]),
+            Route(f"{p}/{{execution_id:int}}/status", self.stop_execution, methods=["PUT"]),
+            Route(f"{p}/{{execution_id:int}}/log/{{type}}", self.get_log, methods=["GET"]),
+            Route(f"{p}/{{execution_id:int}}/log/{{type}}", self.retry_log, methods=["POST"]),
+        ]
 
-async def retry_log(request: Request) -> Response:
-    """``POST .../log/{type}``: copy the logs now if the run left any, else 400/130011."""
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = _job(rt, ctx, request.path_params["name"])
-    log_type = _log_type(request.path_params["type"])
-    execution = _execution(rt, job, request.path_params["execution_id"])
-    if execution["state"] not in TERMINAL_STATES:
-        raise errors.ApiError(400, errors.EXECUTION_INVALID_STATE, "Job still running.")
-    if execution.get("stdout_path") is None:
-        if not execution.get("run_dir"):
-            raise errors.ApiError(
-                400, errors.JOB_LOG, "Logs not available. This could be caused by the retention policy."
-            )
-        rt.engine.aggregate_logs(int(execution["id"]))
-        execution = rt.store.get_execution(int(execution["id"])) or execution
-    return JSONResponse(log_dto(rt, job, execution, log_type))
+    def _job(self, ctx: RequestContext, name: str) -> Row:
+        job = self._store.get_job(ctx.project_id, name)
+        if job is None:
+            raise errors.ApiError(404, errors.JOB_NOT_FOUND, f"jobId:{name}")
+        return job
 
+    def _execution(self, job: Row, raw_id: Any, *, check_owner: bool = True) -> Row:
+        execution = self._store.get_execution(int(raw_id))
+        if execution is None or int(execution["project_id"]) != int(job["project_id"]):
+            raise errors.ApiError(404, errors.EXECUTION_NOT_FOUND, f"id: {raw_id}")
+        if check_owner and int(execution["job_id"]) != int(job["id"]):
+            raise errors.ApiError(403, errors.EXECUTION_FORBIDDEN, f"id: {raw_id}")
+        return execution
 
-def routes() -> list[Route]:
-    p = f"{API_PREFIX}/project/{{id:int}}/jobs/{{name}}/executions"
-    return [
-        Route(p, start_execution, methods=["POST"]),
-        Route(p, list_executions, methods=["GET"]),
-        Route(f"{p}/{{execution_id:int}}", get_execution, methods=["GET"]),
-        Route(f"{p}/{{execution_id:int}}", delete_execution, methods=["DELETE"]),
-        Route(f"{p}/{{execution_id:int}}/status", stop_execution, methods=["PUT"]),
-        Route(f"{p}/{{execution_id:int}}/log/{{type}}", get_log, methods=["GET"]),
-        Route(f"{p}/{{execution_id:int}}/log/{{type}}", retry_log, methods=["POST"]),
-    ]
+    async def start_execution(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        args, env = _start_request(media, await request.body())
+        if not args:
+            args = str(job["config"].get("defaultArgs") or "")
+        execution = self._engine.start(job, args, int(ctx.user["id"]), env)
+        body_out = self._views.dto(ctx, job, execution)
+        return JSONResponse(body_out, status_code=201, headers={"Location": body_out["href"]})
+
+    async def list_executions(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        query = queries.parse_list_query(
+            request.query_params,
+            queries.EXECUTION_SORTS,
+            queries.EXECUTION_FILTERS,
+            queries.EXECUTION_DEFAULT_DESC,
+        )
+        expansions = queries.parse_expand(request.query_params.getlist("expand"), frozenset({"user"}))
+        return JSONResponse(self._views.collection(ctx, job, query, expand_user="user" in expansions))
+
+    async def get_execution(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        expansions = queries.parse_expand(request.query_params.getlist("expand"), frozenset({"user"}))
+        execution = self._execution(job, request.path_params["execution_id"])
+        return JSONResponse(self._views.dto(ctx, job, execution, "user" in expansions))
+
+    async def stop_execution(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        await request.body()  # any body, or none, is accepted and ignored
+        # Hopsworks looks the execution up by id only, whichever job the URL names.
+        execution = self._execution(job, request.path_params["execution_id"], check_owner=False)
+        self._engine.stop(int(execution["id"]))
+        owner = self._store.get_job_by_id(int(execution["job_id"])) or job
+        current = self._store.get_execution(int(execution["id"])) or execution
+        return JSONResponse(self._views.dto(ctx, owner, current), status_code=202)
+
+    async def delete_execution(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        execution = self._execution(job, request.path_params["execution_id"])
+        self._engine.stop(int(execution["id"]))
+        self._store.delete_execution(int(execution["id"]))
+        return Response(status_code=204)
+
+    async def get_log(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        log_type = _log_type(request.path_params["type"])
+        execution = self._execution(job, request.path_params["execution_id"])
+        return JSONResponse(log_dto(self._files, job, execution, log_type))
+
+    async def retry_log(self, request: Request) -> Response:
+        """``POST .../log/{type}``: copy the logs now if the run left any, else 400/130011."""
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        log_type = _log_type(request.path_params["type"])
+        execution = self._execution(job, request.path_params["execution_id"])
+        if execution["state"] not in TERMINAL_STATES:
+            raise errors.ApiError(400, errors.EXECUTION_INVALID_STATE, "Job still running.")
+        if execution.get("stdout_path") is None:
+            if not execution.get("run_dir"):
+                raise errors.ApiError(
+                    400, errors.JOB_LOG, "Logs not available. This could be caused by the retention policy."
+                )
+            self._logs.aggregate(int(execution["id"]))
+            execution = self._store.get_execution(int(execution["id"])) or execution
+        return JSONResponse(log_dto(self._files, job, execution, log_type))

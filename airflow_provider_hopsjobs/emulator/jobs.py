@@ -1,4 +1,4 @@
-"""Job endpoints: list, get, create-or-update (bare config body), delete, default configs.
+"""Job endpoints: list, get, create-or-update (bare config body), delete, legacy schedule.
 
 The quirks kept on purpose: the PUT body *is* the configuration; a missing or unknown
 ``type`` is 422/120001 "Job configuration was not provided."; ``appName`` defaults to the
@@ -17,7 +17,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from airflow_provider_hopsjobs.emulator import errors, queries
-from airflow_provider_hopsjobs.emulator.clock import iso_ms
+from airflow_provider_hopsjobs.emulator.clock import Clock, iso_ms
+from airflow_provider_hopsjobs.emulator.context import (
+    API_PREFIX,
+    ContextResolver,
+    RequestContext,
+    read_json,
+    require_json_content,
+)
 from airflow_provider_hopsjobs.emulator.dto import (
     collection,
     config_dto,
@@ -25,25 +32,16 @@ from airflow_provider_hopsjobs.emulator.dto import (
     schedule_dto,
     user_dto,
 )
-from airflow_provider_hopsjobs.emulator.executions import execution_collection
-from airflow_provider_hopsjobs.emulator.runtime import (
-    API_PREFIX,
-    RequestContext,
-    Runtime,
-    read_json,
-    require_json_content,
-)
+from airflow_provider_hopsjobs.emulator.engine import Engine
+from airflow_provider_hopsjobs.emulator.execution_views import ExecutionViews
 from airflow_provider_hopsjobs.emulator.states import (
     CONFIG_TYPES,
-    CONFIGURATION_PATH_TYPES,
     JOB_NAME_FORBIDDEN,
-    JOB_TYPES,
-    PYTHON_RUNNER,
     TERMINAL_STATES,
-    default_config,
     job_type_of,
     strip_nulls,
 )
+from airflow_provider_hopsjobs.emulator.store import Store
 
 Row = dict[str, Any]
 
@@ -55,56 +53,7 @@ SPARK_NULL_JOB_TYPE = (
 MIN_EXECUTOR_MEMORY_MB = 1024
 
 
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def get_job_or_404(rt: Runtime, ctx: RequestContext, name: str) -> Row:
-    job = rt.store.get_job(ctx.project_id, name)
-    if job is None:
-        raise errors.ApiError(404, errors.JOB_NOT_FOUND, f"jobId:{name}")
-    return job
-
-
-def job_dto(
-    rt: Runtime,
-    ctx: RequestContext,
-    job: Row,
-    expansions: dict[str, queries.Expansion],
-    *,
-    schedule: Row | None = None,
-    with_schedule: bool = True,
-) -> dict[str, Any]:
-    creator = rt.store.get_user(int(job["creator_id"]))
-    executions_href = ctx.project_api("jobs", job["name"], "executions")
-    executions: dict[str, Any] = {"href": executions_href}
-    if "executions" in expansions:
-        query = queries.parse_list_query(
-            expansions["executions"].params,
-            queries.EXECUTION_SORTS,
-            queries.EXECUTION_FILTERS,
-            queries.EXECUTION_DEFAULT_DESC,
-        )
-        executions = execution_collection(rt, ctx, job, query, expand_user=False)
-    if with_schedule and schedule is None:
-        schedule = rt.store.get_schedule_for_job(int(job["id"]))
-    body = {
-        "href": ctx.project_api("jobs", job["name"]),
-        "id": job["id"],
-        "name": job["name"],
-        "creationTime": iso_ms(int(job["created_ms"])),
-        "config": config_dto(job["config"]),
-        "jobType": job.get("job_type"),
-        "creator": user_dto(ctx, creator, expand="creator" in expansions) if creator else None,
-        "executions": executions,
-        "jobSchedule": schedule_dto(ctx, job, schedule) if schedule else None,
-    }
-    return strip_nulls(body)  # type: ignore[no-any-return]
-
-
-# -- list ------------------------------------------------------------------------------------
-def _job_sort_key(rt: Runtime, latest: dict[int, Row], users: dict[int, Row], now: int) -> Any:
+def _job_sort_key(latest: dict[int, Row], users: dict[int, Row], now: int) -> Any:
     def key(job: Row, field: str) -> Any:
         creator = users.get(int(job["creator_id"])) or {}
         execution = latest.get(int(job["id"])) or {}
@@ -160,49 +109,6 @@ def _job_matches(job: Row, flt: queries.Filter, latest: Row | None, creator: Row
     return True
 
 
-async def list_jobs(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    query = queries.parse_list_query(request.query_params, queries.JOB_SORTS, queries.JOB_FILTERS)
-    expansions = queries.parse_expand(
-        request.query_params.getlist("expand"), frozenset({"creator", "executions", "alerts"})
-    )
-    for flt in query.filters:
-        _job_matches({"created_ms": 0, "name": "", "job_type": None}, flt, {"state": ""}, {})
-    jobs = rt.store.list_jobs(ctx.project_id)
-    latest = rt.store.latest_executions(int(j["id"]) for j in jobs)
-    users = {int(j["creator_id"]): rt.store.get_user(int(j["creator_id"])) or {} for j in jobs}
-    jobs = [
-        j
-        for j in jobs
-        if all(
-            _job_matches(j, f, latest.get(int(j["id"])), users.get(int(j["creator_id"])))
-            for f in query.filters
-        )
-    ]
-    if any(s.field in queries.JOB_SORTS_ON_LATEST for s in query.sorts):
-        jobs = [j for j in jobs if int(j["id"]) in latest]  # an inner join in Hopsworks
-    jobs = queries.apply_sorts(jobs, query.sorts, _job_sort_key(rt, latest, users, rt.clock.now_ms()))
-    page = queries.paginate(jobs, query)
-    schedules = rt.store.schedules_for_jobs(int(j["id"]) for j in page)
-    items = [
-        job_dto(rt, ctx, j, expansions, schedule=schedules.get(int(j["id"])), with_schedule=False)
-        for j in page
-    ]
-    return JSONResponse(collection(ctx.project_api("jobs"), items, len(jobs)))
-
-
-async def get_job(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    expansions = queries.parse_expand(
-        request.query_params.getlist("expand"), frozenset({"creator", "executions", "alerts"})
-    )
-    job = get_job_or_404(rt, ctx, request.path_params["name"])
-    return JSONResponse(job_dto(rt, ctx, job, expansions))
-
-
-# -- create / update ----------------------------------------------------------------------------
 def validate_config_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("type") not in CONFIG_TYPES:
         raise errors.ApiError(422, errors.ILLEGAL_ARGUMENT, NO_CONFIG)
@@ -215,198 +121,175 @@ def validate_job_name(name: Any) -> str:
     return name
 
 
-async def put_job(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    require_json_content(request)
-    config = validate_config_body(await read_json(request))
-    if not config.get("appName"):
-        config["appName"] = request.path_params["name"]
-    name = validate_job_name(config["appName"])
-    job_type = job_type_of(config)
-    if job_type is None:
-        raise errors.ApiError(500, errors.GENERIC_UNKNOWN, SPARK_NULL_JOB_TYPE)
-    memory = config.get("spark.executor.memory")
-    if (
-        job_type in ("SPARK", "PYSPARK")
-        and isinstance(memory, (int, float))
-        and memory < MIN_EXECUTOR_MEMORY_MB
-    ):
-        raise errors.ApiError(
-            400,
-            (130029, "Insufficient executor memory provided."),
-            f"Executor memory should not be less than {MIN_EXECUTOR_MEMORY_MB}",
+class JobRoutes:
+    def __init__(
+        self, *, contexts: ContextResolver, store: Store, clock: Clock, engine: Engine, views: ExecutionViews
+    ) -> None:
+        self._contexts = contexts
+        self._store = store
+        self._clock = clock
+        self._engine = engine
+        self._views = views
+
+    def routes(self) -> list[Route]:
+        p = f"{API_PREFIX}/project/{{id:int}}"
+        return [
+            Route(f"{p}/jobs", self.list_jobs, methods=["GET"]),
+            Route(f"{p}/jobs/{{name}}", self.get_job, methods=["GET"]),
+            Route(f"{p}/jobs/{{name}}", self.put_job, methods=["PUT"]),
+            Route(f"{p}/jobs/{{name}}", self.delete_job, methods=["DELETE"]),
+            Route(f"{p}/jobs/{{name}}/schedule", self.put_legacy_schedule, methods=["PUT"]),
+            Route(f"{p}/jobs/{{name}}/schedule", self.delete_legacy_schedule, methods=["DELETE"]),
+        ]
+
+    def _job(self, ctx: RequestContext, name: str) -> Row:
+        job = self._store.get_job(ctx.project_id, name)
+        if job is None:
+            raise errors.ApiError(404, errors.JOB_NOT_FOUND, f"jobId:{name}")
+        return job
+
+    def job_dto(
+        self,
+        ctx: RequestContext,
+        job: Row,
+        expansions: dict[str, queries.Expansion],
+        *,
+        schedule: Row | None = None,
+        with_schedule: bool = True,
+    ) -> dict[str, Any]:
+        creator = self._store.get_user(int(job["creator_id"]))
+        executions_href = ctx.project_api("jobs", job["name"], "executions")
+        executions: dict[str, Any] = {"href": executions_href}
+        if "executions" in expansions:
+            query = queries.parse_list_query(
+                expansions["executions"].params,
+                queries.EXECUTION_SORTS,
+                queries.EXECUTION_FILTERS,
+                queries.EXECUTION_DEFAULT_DESC,
+            )
+            executions = self._views.collection(ctx, job, query, expand_user=False)
+        if with_schedule and schedule is None:
+            schedule = self._store.get_schedule_for_job(int(job["id"]))
+        body = {
+            "href": ctx.project_api("jobs", job["name"]),
+            "id": job["id"],
+            "name": job["name"],
+            "creationTime": iso_ms(int(job["created_ms"])),
+            "config": config_dto(job["config"]),
+            "jobType": job.get("job_type"),
+            "creator": user_dto(ctx, creator, expand="creator" in expansions) if creator else None,
+            "executions": executions,
+            "jobSchedule": schedule_dto(ctx, job, schedule) if schedule else None,
+        }
+        return strip_nulls(body)  # type: ignore[no-any-return]
+
+    async def list_jobs(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        query = queries.parse_list_query(request.query_params, queries.JOB_SORTS, queries.JOB_FILTERS)
+        expansions = queries.parse_expand(
+            request.query_params.getlist("expand"), frozenset({"creator", "executions", "alerts"})
         )
-    existing = rt.store.get_job(ctx.project_id, name)
-    if existing is not None:
-        job = rt.store.update_job(int(existing["id"]), job_type, config)
-        return JSONResponse(job_dto(rt, ctx, job, {}))
-    job = rt.store.create_job(
-        ctx.project_id,
-        name,
-        job_type=job_type,
-        config=config,
-        creator_id=int(ctx.user["id"]),
-        now_ms=rt.clock.now_ms(),
-    )
-    location = f"{ctx.project_api('jobs', name)}/{job['id']}"  # sic: Hopsworks' own odd Location
-    return JSONResponse(job_dto(rt, ctx, job, {}), status_code=201, headers={"Location": location})
+        for flt in query.filters:
+            _job_matches({"created_ms": 0, "name": "", "job_type": None}, flt, {"state": ""}, {})
+        jobs = self._store.list_jobs(ctx.project_id)
+        latest = self._store.latest_executions(int(j["id"]) for j in jobs)
+        users = {int(j["creator_id"]): self._store.get_user(int(j["creator_id"])) or {} for j in jobs}
+        jobs = [
+            j
+            for j in jobs
+            if all(
+                _job_matches(j, f, latest.get(int(j["id"])), users.get(int(j["creator_id"])))
+                for f in query.filters
+            )
+        ]
+        if any(s.field in queries.JOB_SORTS_ON_LATEST for s in query.sorts):
+            jobs = [j for j in jobs if int(j["id"]) in latest]  # an inner join in Hopsworks
+        jobs = queries.apply_sorts(jobs, query.sorts, _job_sort_key(latest, users, self._clock.now_ms()))
+        page = queries.paginate(jobs, query)
+        schedules = self._store.schedules_for_jobs(int(j["id"]) for j in page)
+        items = [
+            self.job_dto(ctx, j, expansions, schedule=schedules.get(int(j["id"])), with_schedule=False)
+            for j in page
+        ]
+        return JSONResponse(collection(ctx.project_api("jobs"), items, len(jobs)))
 
-
-async def delete_job(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = get_job_or_404(rt, ctx, request.path_params["name"])
-    for execution in rt.store.list_executions(int(job["id"])):
-        if execution["state"] not in TERMINAL_STATES:
-            rt.engine.stop(int(execution["id"]))
-    rt.store.delete_job(int(job["id"]))
-    return Response(status_code=204)
-
-
-# -- legacy interval schedule ----------------------------------------------------------------
-async def put_legacy_schedule(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = get_job_or_404(rt, ctx, request.path_params["name"])
-    require_json_content(request)
-    body = await read_json(request)
-    units = {"SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH"}
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("start"), int)
-        or not isinstance(body.get("number"), int)
-        or body["number"] < 1
-        or str(body.get("unit", "")).upper() not in units
-    ):
-        raise errors.ApiError(422, errors.ILLEGAL_ARGUMENT, "Schedule is not valid.")
-    config = dict(
-        job["config"],
-        schedule={"start": body["start"], "number": body["number"], "unit": body["unit"].upper()},
-    )
-    rt.store.update_job(int(job["id"]), job.get("job_type"), config)
-    return Response(status_code=204)
-
-
-async def delete_legacy_schedule(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job = get_job_or_404(rt, ctx, request.path_params["name"])
-    config = {k: v for k, v in job["config"].items() if k != "schedule"}
-    rt.store.update_job(int(job["id"]), job.get("job_type"), config)
-    return Response(status_code=204)
-
-
-# -- default configurations --------------------------------------------------------------------
-def _saved_default(rt: Runtime, project_id: int, job_type: str) -> dict[str, Any] | None:
-    if job_type in ("SPARK", "PYSPARK"):
-        other = "PYSPARK" if job_type == "SPARK" else "SPARK"
-        saved = rt.store.get_default_config(project_id, job_type) or rt.store.get_default_config(
-            project_id, other
+    async def get_job(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        expansions = queries.parse_expand(
+            request.query_params.getlist("expand"), frozenset({"creator", "executions", "alerts"})
         )
-        if saved is not None:
-            saved.pop("mainClass", None)  # shared by SPARK and PYSPARK, so the main class is dropped
-        return saved
-    return rt.store.get_default_config(project_id, job_type)
+        job = self._job(ctx, request.path_params["name"])
+        return JSONResponse(self.job_dto(ctx, job, expansions))
 
+    async def put_job(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        require_json_content(request)
+        config = validate_config_body(await read_json(request))
+        if not config.get("appName"):
+            config["appName"] = request.path_params["name"]
+        name = validate_job_name(config["appName"])
+        job_type = job_type_of(config)
+        if job_type is None:
+            raise errors.ApiError(500, errors.GENERIC_UNKNOWN, SPARK_NULL_JOB_TYPE)
+        memory = config.get("spark.executor.memory")
+        if (
+            job_type in ("SPARK", "PYSPARK")
+            and isinstance(memory, (int, float))
+            and memory < MIN_EXECUTOR_MEMORY_MB
+        ):
+            raise errors.ApiError(
+                400,
+                (130029, "Insufficient executor memory provided."),
+                f"Executor memory should not be less than {MIN_EXECUTOR_MEMORY_MB}",
+            )
+        existing = self._store.get_job(ctx.project_id, name)
+        if existing is not None:
+            job = self._store.update_job(int(existing["id"]), job_type, config)
+            return JSONResponse(self.job_dto(ctx, job, {}))
+        job = self._store.create_job(
+            ctx.project_id,
+            name,
+            job_type=job_type,
+            config=config,
+            creator_id=int(ctx.user["id"]),
+            now_ms=self._clock.now_ms(),
+        )
+        location = f"{ctx.project_api('jobs', name)}/{job['id']}"  # sic: Hopsworks' own odd Location
+        return JSONResponse(self.job_dto(ctx, job, {}), status_code=201, headers={"Location": location})
 
-async def job_type_configuration(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job_type = CONFIGURATION_PATH_TYPES.get(request.path_params["jobtype"])
-    if job_type is None:
-        raise errors.web_application_error(404)
-    config = _saved_default(rt, ctx.project_id, job_type) or default_config(job_type)
-    return JSONResponse(config_dto(config))
+    async def delete_job(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        for execution in self._store.list_executions(int(job["id"])):
+            if execution["state"] not in TERMINAL_STATES:
+                self._engine.stop(int(execution["id"]))
+        self._store.delete_job(int(job["id"]))
+        return Response(status_code=204)
 
+    async def put_legacy_schedule(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        require_json_content(request)
+        body = await read_json(request)
+        units = {"SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH"}
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("start"), int)
+            or not isinstance(body.get("number"), int)
+            or body["number"] < 1
+            or str(body.get("unit", "")).upper() not in units
+        ):
+            raise errors.ApiError(422, errors.ILLEGAL_ARGUMENT, "Schedule is not valid.")
+        config = dict(
+            job["config"],
+            schedule={"start": body["start"], "number": body["number"], "unit": body["unit"].upper()},
+        )
+        self._store.update_job(int(job["id"]), job.get("job_type"), config)
+        return Response(status_code=204)
 
-async def job_type_inspection(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job_type = CONFIGURATION_PATH_TYPES.get(request.path_params["jobtype"])
-    path = request.query_params.get("path")
-    if job_type is None:
-        raise errors.web_application_error(404)
-    if not path:
-        raise errors.ApiError(422, errors.ILLEGAL_ARGUMENT, "path is required")
-    resolved = rt.files.resolve(ctx.project_name, path)
-    if not resolved.local.is_file():
-        raise errors.ApiError(404, errors.INODE_NOT_FOUND, f"path: {resolved.full}")
-    config = _saved_default(rt, ctx.project_id, job_type) or default_config(job_type)
-    config["appPath"] = f"hdfs://{resolved.full}"
-    if job_type in ("SPARK", "PYSPARK") and resolved.local.suffix in (".py", ".ipynb"):
-        config["mainClass"] = PYTHON_RUNNER
-    return JSONResponse(config_dto(config))
-
-
-def _jobconfig_type(raw: str) -> str:
-    job_type = raw.upper()
-    if job_type not in JOB_TYPES:
-        raise errors.web_application_error(404)
-    return job_type
-
-
-def _jobconfig_dto(ctx: RequestContext, job_type: str, config: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "href": ctx.project_api("jobconfig", job_type.lower()),
-        "jobType": job_type,
-        "config": config_dto(config),
-    }
-
-
-async def list_jobconfigs(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    saved = rt.store.list_default_configs(ctx.project_id)
-    items = [_jobconfig_dto(ctx, t, c) for t, c in saved]
-    return JSONResponse(collection(ctx.project_api("jobconfig"), items, len(items)))
-
-
-async def get_jobconfig(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job_type = _jobconfig_type(request.path_params["type"])
-    config = rt.store.get_default_config(ctx.project_id, job_type)
-    if config is None:
-        raise errors.ApiError(404, errors.DEFAULT_JOB_CONFIG_NOT_FOUND, f"jobType: {job_type}")
-    return JSONResponse(_jobconfig_dto(ctx, job_type, config))
-
-
-async def put_jobconfig(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job_type = _jobconfig_type(request.path_params["type"])
-    require_json_content(request)
-    config = validate_config_body(await read_json(request))
-    created = rt.store.put_default_config(ctx.project_id, job_type, config)
-    body = _jobconfig_dto(ctx, job_type, config)
-    if created:
-        return JSONResponse(body, status_code=201, headers={"Location": body["href"]})
-    return JSONResponse(body)
-
-
-async def delete_jobconfig(request: Request) -> Response:
-    rt = _rt(request)
-    ctx = rt.context(request, "JOB")
-    job_type = _jobconfig_type(request.path_params["type"])
-    if not rt.store.delete_default_config(ctx.project_id, job_type):
-        raise errors.ApiError(404, errors.DEFAULT_JOB_CONFIG_NOT_FOUND, f"jobType: {job_type}")
-    return Response(status_code=204)
-
-
-def routes() -> list[Route]:
-    p = f"{API_PREFIX}/project/{{id:int}}"
-    return [
-        Route(f"{p}/jobs", list_jobs, methods=["GET"]),
-        Route(f"{p}/jobs/{{jobtype}}/configuration", job_type_configuration, methods=["GET"]),
-        Route(f"{p}/jobs/{{jobtype}}/inspection", job_type_inspection, methods=["GET"]),
-        Route(f"{p}/jobs/{{name}}", get_job, methods=["GET"]),
-        Route(f"{p}/jobs/{{name}}", put_job, methods=["PUT"]),
-        Route(f"{p}/jobs/{{name}}", delete_job, methods=["DELETE"]),
-        Route(f"{p}/jobs/{{name}}/schedule", put_legacy_schedule, methods=["PUT"]),
-        Route(f"{p}/jobs/{{name}}/schedule", delete_legacy_schedule, methods=["DELETE"]),
-        Route(f"{p}/jobconfig", list_jobconfigs, methods=["GET"]),
-        Route(f"{p}/jobconfig/{{type}}", get_jobconfig, methods=["GET"]),
-        Route(f"{p}/jobconfig/{{type}}", put_jobconfig, methods=["PUT"]),
-        Route(f"{p}/jobconfig/{{type}}", delete_jobconfig, methods=["DELETE"]),
-    ]
+    async def delete_legacy_schedule(self, request: Request) -> Response:
+        ctx = self._contexts.resolve(request, "JOB")
+        job = self._job(ctx, request.path_params["name"])
+        config = {k: v for k, v in job["config"].items() if k != "schedule"}
+        self._store.update_job(int(job["id"]), job.get("job_type"), config)
+        return Response(status_code=204)

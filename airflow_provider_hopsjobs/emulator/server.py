@@ -20,8 +20,8 @@ from typing import Any
 import uvicorn
 
 from airflow_provider_hopsjobs.emulator.app import build_app
-from airflow_provider_hopsjobs.emulator.runtime import Runtime
 from airflow_provider_hopsjobs.emulator.settings import Settings
+from airflow_provider_hopsjobs.emulator.wiring import Emulator, assemble
 
 Announce = Callable[[dict[str, Any]], None]
 
@@ -36,18 +36,18 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def connection_info(rt: Runtime, host: str, port: int) -> dict[str, Any]:
-    scheme = "https" if rt.settings.ssl_certfile else "http"
+def connection_info(emu: Emulator, host: str, port: int) -> dict[str, Any]:
+    scheme = "https" if emu.settings.ssl_certfile else "http"
     url_host = f"[{host}]" if ":" in host else host
     return {
         "base_url": f"{scheme}://{url_host}:{port}",
         "scheme": scheme,
         "host": host,
         "port": port,
-        "api_key": rt.api_key,
-        "project": rt.project["name"],
-        "project_id": rt.project["id"],
-        "data_dir": str(rt.settings.data_dir),
+        "api_key": emu.accounts.api_key,
+        "project": emu.accounts.project["name"],
+        "project_id": emu.accounts.project["id"],
+        "data_dir": str(emu.settings.data_dir),
         "pid": os.getpid(),
     }
 
@@ -61,8 +61,20 @@ def write_ready_file(path: Path, info: dict[str, Any]) -> None:
 
 
 async def serve(settings: Settings, ready_file: Path | None = None, announce: Announce | None = None) -> int:
-    rt = Runtime(settings)
-    app = build_app(rt)
+    emu = assemble(settings)
+    server: uvicorn.Server | None = None  # built below: it needs the app, the app needs this lookup
+
+    def lookup(client: Any) -> Any:
+        """uvicorn's protocol object (it has the transport) for a client address, for ``drop`` faults."""
+        if server is None:
+            return None
+        wanted = tuple(client) if client else None
+        for connection in list(server.server_state.connections):
+            if getattr(connection, "client", None) == wanted:
+                return connection
+        return None
+
+    app = build_app(emu, connection_lookup=lookup)
     sock = bind_socket(settings.host, settings.port)
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
@@ -81,22 +93,13 @@ async def serve(settings: Settings, ready_file: Path | None = None, announce: An
         # uvicorn sets its access logger to ``log_level``, which would hide every access line.
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     server = uvicorn.Server(config)
-
-    def lookup(client: Any) -> Any:
-        wanted = tuple(client) if client else None
-        for connection in list(server.server_state.connections):
-            if getattr(connection, "client", None) == wanted:
-                return connection
-        return None
-
-    app.connection_lookup = lookup
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
             await task
             return 1
         await asyncio.sleep(0.01)
-    info = connection_info(rt, settings.host, port)
+    info = connection_info(emu, settings.host, port)
     if ready_file is not None:
         write_ready_file(ready_file, info)
     if announce is not None:
@@ -106,7 +109,7 @@ async def serve(settings: Settings, ready_file: Path | None = None, announce: An
     finally:
         if ready_file is not None:
             ready_file.unlink(missing_ok=True)
-        rt.store.close()
+        emu.store.close()
     return 0
 
 

@@ -89,7 +89,7 @@ def job_type_of(config: dict[str, Any]) -> str | None:
     return CONFIG_TYPES.get(str(kind))
 
 
-def default_config(job_type: str) -> dict[str, Any]:
+def default_config(job_type: str) -> dict[str, Any]:  # long: one literal per type, read as a table
     """The built-in default configuration for a type, as ``/jobs/{type}/configuration`` returns it."""
     if job_type in ("SPARK", "PYSPARK"):
         return {

@@ -1,6 +1,7 @@
 """Authentication, project lookup, the SDK's login calls and error bodies.
 
-Reference §1, §6, §10.1-2 and §12.
+Sources: Hopsworks' ``ApiKeyFilter``, ``ProjectService`` and ``RESTCodes``, and what the official SDK
+(hopsworks 5.2.1) asks of a server when it logs in.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ def _raw(emulator: EmulatorHandle, path: str, headers: dict[str, str] | None = N
     return requests.get(f"{emulator.api_url}/{path}", headers=headers or {}, timeout=10)
 
 
-def test_s10_1_missing_authorization_is_401_200003_with_challenge(api: Api) -> None:
-    """§1.2 / §10.1: no header -> 401 {"errorCode":200003,"errorMsg":"Authorization header not set."}."""
+def test_missing_authorization_is_401_200003_with_challenge(api: Api) -> None:
+    """No header -> 401 {"errorCode":200003,"errorMsg":"Authorization header not set."}.
+
+    Source: Hopsworks' ``ApiKeyFilter``.
+    """
     response = _raw(api.emulator, f"project/{api.emulator.project_id}/jobs")
     assert response.status_code == 401
     assert response.json() == {"errorCode": 200003, "errorMsg": "Authorization header not set."}
     assert response.headers["WWW-Authenticate"] == CHALLENGE
 
 
-def test_s1_2_each_bad_key_gets_its_own_code(api: Api) -> None:
-    """§1.2 table: unknown scheme 200003, no dot / wrong secret 320012, unknown prefix 320013."""
+def test_each_bad_key_gets_its_own_code(api: Api) -> None:
+    """Unknown scheme 200003, no dot / wrong secret 320012, unknown prefix 320013.
+
+    Source: Hopsworks' ``ApiKeyFilter``.
+    """
     emulator = api.emulator
     path = f"project/{emulator.project_id}/jobs"
     prefix = emulator.api_key.split(".", 1)[0]
@@ -44,16 +51,22 @@ def test_s1_2_each_bad_key_gets_its_own_code(api: Api) -> None:
         assert response.headers["WWW-Authenticate"] == CHALLENGE
 
 
-def test_s1_2_bearer_with_a_valid_key_is_accepted(api: Api) -> None:
-    """§1.3 / §10.1: ``Bearer`` is accepted as well as ``ApiKey``."""
+def test_bearer_with_a_valid_key_is_accepted(api: Api) -> None:
+    """``Bearer`` is accepted as well as ``ApiKey``.
+
+    Source: Hopsworks' JWT filter (the ``Bearer`` header).
+    """
     response = _raw(
         api.emulator, "project/getProjectInfo/demo", {"Authorization": f"Bearer {api.emulator.api_key}"}
     )
     assert response.status_code == 200
 
 
-def test_s1_2_key_without_the_scope_is_403_320004(api: Api) -> None:
-    """§1.2: a key lacking scope JOB gets 403/320004 on job endpoints, but may read its project."""
+def test_key_without_the_scope_is_403_320004(api: Api) -> None:
+    """A key lacking scope JOB gets 403/320004 on job endpoints, but may read its project.
+
+    Source: the ``@ApiKeyRequired`` scopes of Hopsworks' REST resources.
+    """
     key = api.emulator.create_api_key(["PROJECT"])
     headers = {"Authorization": f"ApiKey {key}"}
     denied = _raw(api.emulator, f"project/{api.emulator.project_id}/jobs", headers)
@@ -63,8 +76,11 @@ def test_s1_2_key_without_the_scope_is_403_320004(api: Api) -> None:
     assert _raw(api.emulator, "project/getProjectInfo/demo", headers).status_code == 200
 
 
-def test_s10_2_project_info_by_name_and_unknown_project(api: Api) -> None:
-    """§1.4 / §10.2: getProjectInfo returns projectId/projectName; unknown names and ids are 404/150004."""
+def test_project_info_by_name_and_unknown_project(api: Api) -> None:
+    """getProjectInfo returns projectId/projectName; unknown names and ids are 404/150004.
+
+    Source: the Hopsworks REST resource ``ProjectService`` (``getProjectByName``).
+    """
     info = api.get(f"{api.base}/project/getProjectInfo/demo")
     assert info.status_code == 200
     body = info.json()
@@ -79,8 +95,11 @@ def test_s10_2_project_info_by_name_and_unknown_project(api: Api) -> None:
     assert by_id.json()["projectName"] == "demo"
 
 
-def test_s12_what_the_official_sdk_needs_to_log_in(api: Api) -> None:
-    """§12.1-4: versions list with hopsworks 5.2.x, memberships, credentials, unknown variable 404 JSON."""
+def test_what_the_official_sdk_needs_to_log_in(api: Api) -> None:
+    """Versions list with hopsworks 5.2.x, memberships, credentials, unknown variable 404 JSON.
+
+    Source: what the official SDK's ``hopsworks.login`` asks of a server.
+    """
     versions = api.get(f"{api.base}/variables/versions").json()
     assert any(v["software"] == "hopsworks" and v["version"].startswith("5.2.") for v in versions)
     unknown = api.get(f"{api.base}/variables/upload_policy")
@@ -97,8 +116,11 @@ def test_s12_what_the_official_sdk_needs_to_log_in(api: Api) -> None:
     base64.b64decode(credentials["tStore"], validate=True)
 
 
-def test_s6_unknown_route_wrong_method_and_bad_id_are_json_120004(api: Api) -> None:
-    """§6.2: JAX-RS errors are 120004 with "HTTP <code> <reason>" and always JSON, never HTML."""
+def test_unknown_route_wrong_method_and_bad_id_are_json_120004(api: Api) -> None:
+    """JAX-RS errors are 120004 with "HTTP <code> <reason>" and always JSON, never HTML.
+
+    Source: Hopsworks' ``RESTCodes`` (WEBAPPLICATION) and ``ThrowableMapper``.
+    """
     unknown = api.get("no/such/route")
     assert unknown.status_code == 404
     assert unknown.json() == {
@@ -118,8 +140,11 @@ def test_s6_unknown_route_wrong_method_and_bad_id_are_json_120004(api: Api) -> N
     assert outside_api.headers["content-type"] == "application/json"
 
 
-def test_s6_malformed_json_is_400_120004_and_loses_nothing(api: Api, job_name: str) -> None:
-    """§6.2 + issue: bad JSON gets Hopsworks' error body, and the stored job is untouched."""
+def test_malformed_json_is_400_120004_and_loses_nothing(api: Api, job_name: str) -> None:
+    """Bad JSON gets Hopsworks' error body, and the stored job is untouched.
+
+    Source: Hopsworks' ``RESTCodes``, and an issue of this project.
+    """
     created = api.python_job(job_name, "print(1)\n", default_args="keep me")
     response = api.put(
         f"jobs/{job_name}",

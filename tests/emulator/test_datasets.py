@@ -1,4 +1,8 @@
-"""Datasets: flow upload, mkdir, stat, download, delete (reference §7, §10.12, §12.7-9)."""
+"""Datasets: flow upload, mkdir, stat, download, delete.
+
+Sources: the Hopsworks REST resource ``DatasetResource`` and its ``UploadService``, and the official
+SDK module ``core/dataset_api`` (how hopsworks 5.2.1 uploads, stats and downloads).
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,11 @@ def _folder() -> str:
     return f"Resources/up_{uuid.uuid4().hex[:8]}"
 
 
-def test_s10_12_upload_accepts_encoded_and_plain_slashes_and_absolute_paths(api: Api) -> None:
-    """§7 / §12.8: the directory may come %2F-encoded in one segment, with plain slashes, or absolute."""
+def test_upload_accepts_encoded_and_plain_slashes_and_absolute_paths(api: Api) -> None:
+    """The directory may come %2F-encoded in one segment, with plain slashes, or absolute.
+
+    Source: the official SDK module ``core/dataset_api``.
+    """
     folder = _folder()
     first = api.upload(folder, "a.txt", b"encoded", encoded=True)
     assert first.status_code == 200
@@ -50,8 +57,11 @@ def test_s10_12_upload_accepts_encoded_and_plain_slashes_and_absolute_paths(api:
         assert downloaded.content == content
 
 
-def test_s10_12_existing_destination_is_400_110012_and_keeps_the_file(api: Api) -> None:
-    """§7: uploading onto an existing file -> 400/110012 "Destination already exists."; content unchanged."""
+def test_existing_destination_is_400_110012_and_keeps_the_file(api: Api) -> None:
+    """Uploading onto an existing file -> 400/110012 "Destination already exists."; content unchanged.
+
+    Source: Hopsworks' ``UploadService``.
+    """
     folder = _folder()
     api.upload(folder, "x.py", b"original")
     again = api.upload(folder, "x.py", b"replacement")
@@ -61,8 +71,11 @@ def test_s10_12_existing_destination_is_400_110012_and_keeps_the_file(api: Api) 
     assert api.get(f"dataset/download/with_auth/{folder}/x.py").content == b"original"
 
 
-def test_s12_9_chunks_out_of_order_and_in_parallel(api: Api) -> None:
-    """§12.9: chunks may arrive concurrently and out of order; the file exists only once all are in."""
+def test_chunks_out_of_order_and_in_parallel(api: Api) -> None:
+    """Chunks may arrive concurrently and out of order; the file exists only once all are in.
+
+    Source: the official SDK module ``core/dataset_api``.
+    """
     folder = _folder()
     target = folder.replace("/", "%2F")
     data = b"0123456789abcdefghij"  # five 4-byte chunks
@@ -96,8 +109,11 @@ def test_s12_9_chunks_out_of_order_and_in_parallel(api: Api) -> None:
     assert api.get(f"dataset/download/with_auth/{folder}/big.bin").content == data
 
 
-def test_s12_9_empty_file_has_zero_chunks(api: Api) -> None:
-    """§12.9: an empty file is sent with flowTotalChunks=0 and becomes an empty file."""
+def test_empty_file_has_zero_chunks(api: Api) -> None:
+    """An empty file is sent with flowTotalChunks=0 and becomes an empty file.
+
+    Source: the official SDK module ``core/dataset_api``.
+    """
     folder = _folder()
     response = _chunk(
         api, folder.replace("/", "%2F"), "empty.txt", number=1, total=0, data=b"", size=0, ident="0_empty.txt"
@@ -106,8 +122,11 @@ def test_s12_9_empty_file_has_zero_chunks(api: Api) -> None:
     assert api.get(f"dataset/{folder}/empty.txt").json()["attributes"]["size"] == 0
 
 
-def test_s7_missing_flow_parameters_and_unknown_dataset(api: Api) -> None:
-    """§7: missing flow params -> 400/110042; a destination outside any dataset -> 400/110011."""
+def test_missing_flow_parameters_and_unknown_dataset(api: Api) -> None:
+    """Missing flow params -> 400/110042; a destination outside any dataset -> 400/110011.
+
+    Source: Hopsworks' ``UploadService``.
+    """
     missing = api.post(
         "dataset/upload/Resources", files={"file": ("f.txt", b"x")}, data={"flowFilename": "f.txt"}
     )
@@ -116,8 +135,11 @@ def test_s7_missing_flow_parameters_and_unknown_dataset(api: Api) -> None:
     assert (nowhere.status_code, nowhere.json()["errorCode"]) == (400, 110011)
 
 
-def test_s7_mkdir_stat_and_delete(api: Api) -> None:
-    """§7 / §12.7: mkdir -> 201; a file's stat has attributes.size/path and no datasetType; delete -> 204."""
+def test_mkdir_stat_and_delete(api: Api) -> None:
+    """mkdir -> 201; a file's stat has attributes.size/path and no datasetType; delete -> 204.
+
+    Source: the Hopsworks REST resource ``DatasetResource``.
+    """
     folder = _folder()
     made = api.post(
         f"dataset/{folder}/deeper",
@@ -142,7 +164,7 @@ def test_s7_mkdir_stat_and_delete(api: Api) -> None:
     assert api.get(f"dataset/{folder}").status_code == 404
 
 
-def test_s7_paths_cannot_escape_the_project(api: Api) -> None:
+def test_paths_cannot_escape_the_project(api: Api) -> None:
     """Bad input: ``..`` never reaches outside the project tree."""
     response = api.get("dataset/Resources/..%2F..%2F..%2Femulator.sqlite3")
     assert response.status_code in (400, 404)

@@ -1,6 +1,8 @@
 """Executions: start, list, get, stop, delete, and the state machine per job type.
 
-Reference §3, §4, §10.6-8 and §10.10; seed 000 §5-§7.
+Sources: the Hopsworks REST resource ``ExecutionsResource`` and ``AbstractExecutionController``,
+Hopsworks' ``JobState`` enum, the official SDK module ``core/execution_api``, and
+the ``hops job`` CLI's field notes (hopsworks-cli ``docs/feature/jobs.md``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import os
 import re
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -33,8 +36,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_s10_6_start_is_text_plain_201_with_location_and_initial_state(api: Api, job_name: str) -> None:
-    """§3.1 / §10.6 / seed §7: 201 + Location; INITIALIZING/UNDEFINED/0; no appId or log paths yet."""
+def test_start_is_text_plain_201_with_location_and_initial_state(api: Api, job_name: str) -> None:
+    """201 + Location; INITIALIZING/UNDEFINED/0; no appId or log paths yet.
+
+    Source: the Hopsworks REST resource ``ExecutionsResource`` (``startExecution``).
+    """
     api.python_job(job_name, "print('hi')\n")
     response = api.post(f"jobs/{job_name}/executions", data="a b", headers={"Content-Type": "text/plain"})
     assert response.status_code == 201
@@ -47,8 +53,11 @@ def test_s10_6_start_is_text_plain_201_with_location_and_initial_state(api: Api,
     api.wait(job_name, body["id"])
 
 
-def test_s10_6_start_with_another_content_type_is_415_and_starts_nothing(api: Api, job_name: str) -> None:
-    """§3.1: only text/plain (or 5.x JSON); form data or no Content-Type -> 415/120004, nothing started."""
+def test_start_with_another_content_type_is_415_and_starts_nothing(api: Api, job_name: str) -> None:
+    """Only text/plain (or 5.x JSON); form data or no Content-Type -> 415/120004, nothing started.
+
+    Source: the Hopsworks REST resource ``ExecutionsResource`` (``startExecution``).
+    """
     api.python_job(job_name, "print('hi')\n")
     for headers in ({"Content-Type": "application/x-www-form-urlencoded"}, {}):
         response = api.post(f"jobs/{job_name}/executions", data=b"", headers=headers)
@@ -61,8 +70,11 @@ def test_s10_6_start_with_another_content_type_is_415_and_starts_nothing(api: Ap
     assert unknown.json()["errorCode"] == 130009
 
 
-def test_s10_6_empty_body_falls_back_to_default_args(api: Api, job_name: str) -> None:
-    """§3.1 / seed §7: empty args -> defaultArgs are used; given args replace them."""
+def test_empty_body_falls_back_to_default_args(api: Api, job_name: str) -> None:
+    """Empty args -> defaultArgs are used; given args replace them.
+
+    Source: the Hopsworks REST resource ``ExecutionsResource`` (``startExecution``).
+    """
     api.python_job(job_name, "import sys\nprint(sys.argv[1:])\n", default_args="--from defaults")
     defaulted = api.start(job_name, "")
     assert defaulted["args"] == "--from defaults"
@@ -74,8 +86,11 @@ def test_s10_6_empty_body_falls_back_to_default_args(api: Api, job_name: str) ->
     assert log.strip() == "['--from', 'defaults']"
 
 
-def test_s3_1_json_start_of_5x_passes_args_and_env_vars(api: Api, job_name: str) -> None:
-    """§3.1 (5.x, SDK only): application/json {"args","envVars"} is accepted too."""
+def test_json_start_of_5x_passes_args_and_env_vars(api: Api, job_name: str) -> None:
+    """application/json {"args","envVars"} is accepted too.
+
+    Source: the official SDK module ``core/execution_api`` (``_start``, 5.x only).
+    """
     api.python_job(job_name, "import os, sys\nprint(sys.argv[1:], os.environ['HOPS_START_TIME'])\n")
     response = api.post(
         f"jobs/{job_name}/executions",
@@ -87,8 +102,11 @@ def test_s3_1_json_start_of_5x_passes_args_and_env_vars(api: Api, job_name: str)
     assert log.strip() == "['x'] 2026-01-01T00:00:00+00:00"
 
 
-def test_s4_python_states_and_exit_codes(api: Api, job_name: str) -> None:
-    """§4 / seed §5: Python INITIALIZING -> RUNNING -> FINISHED/SUCCEEDED; exit != 0 -> FAILED/FAILED."""
+def test_python_states_and_exit_codes(api: Api, job_name: str) -> None:
+    """Python INITIALIZING -> RUNNING -> FINISHED/SUCCEEDED; exit != 0 -> FAILED/FAILED.
+
+    Source: Hopsworks' ``JobState`` enum.
+    """
     api.python_job(job_name, "import sys, time\ntime.sleep(0.3)\nsys.exit(int(sys.argv[1]))\n")
     ok = api.start(job_name, "0")
     bad = api.start(job_name, "3")
@@ -102,8 +120,11 @@ def test_s4_python_states_and_exit_codes(api: Api, job_name: str) -> None:
     assert ok_done["stdoutPath"].startswith("/Projects/demo/Logs/")
 
 
-def test_s10_7_missing_app_file_is_initialization_failed_without_logs(api: Api, job_name: str) -> None:
-    """§4 / §10.7 / seed §4-5: no app file -> INITIALIZATION_FAILED + UNDEFINED, duration 0, no logs."""
+def test_missing_app_file_is_initialization_failed_without_logs(api: Api, job_name: str) -> None:
+    """No app file -> INITIALIZATION_FAILED + UNDEFINED, duration 0, no logs.
+
+    Source: Hopsworks' ``JobState`` enum and the ``hops job`` CLI's field notes.
+    """
     api.put(
         f"jobs/{job_name}", json={"type": "pythonJobConfiguration", "appPath": "Resources/jobs/missing.py"}
     )
@@ -113,8 +134,11 @@ def test_s10_7_missing_app_file_is_initialization_failed_without_logs(api: Api, 
     assert "appId" not in done
 
 
-def test_s10_7_pyspark_runs_through_the_yarn_states(api: Api, job_name: str) -> None:
-    """§4 / §10.7 / seed §5: PySpark .py runs for real through SUBMITTED .. AGGREGATING_LOGS, FINISHED."""
+def test_pyspark_runs_through_the_yarn_states(api: Api, job_name: str) -> None:
+    """PySpark .py runs for real through SUBMITTED .. AGGREGATING_LOGS, FINISHED.
+
+    Source: Hopsworks' ``JobState`` enum (the YARN flow).
+    """
     assert (
         api.upload(
             f"Resources/jobs/{job_name}",
@@ -139,8 +163,11 @@ def test_s10_7_pyspark_runs_through_the_yarn_states(api: Api, job_name: str) -> 
     assert (failed["state"], failed["finalStatus"]) == ("FINISHED", "FAILED")
 
 
-def test_s2_3_relative_app_path_fails_spark_types_in_initializing(api: Api, job_name: str) -> None:
-    """§2.3 / seed §4: a relative appPath works for PYTHON but not for PYSPARK (INITIALIZATION_FAILED)."""
+def test_relative_app_path_fails_spark_types_in_initializing(api: Api, job_name: str) -> None:
+    """A relative appPath works for PYTHON but not for PYSPARK (INITIALIZATION_FAILED).
+
+    Source: the ``hops job`` CLI's field notes on ``appPath``.
+    """
     assert api.upload(f"Resources/jobs/{job_name}", "app.py", b"print(1)\n").status_code == 200
     config = {
         "type": "sparkJobConfiguration",
@@ -163,10 +190,13 @@ def test_s2_3_relative_app_path_fails_spark_types_in_initializing(api: Api, job_
         ("--emulator-state=FAILED --emulator-final-status=FAILED", "FAILED", "FAILED"),
     ],
 )
-def test_s10_7_simulated_spark_jar_outcomes(
+def test_simulated_spark_jar_outcomes(
     api: Api, job_name: str, args: str, state: str, final_status: str
 ) -> None:
-    """§4 / §10.7: a SPARK jar cannot run here; its outcome is chosen through the arguments."""
+    """A SPARK jar cannot run here; its outcome is chosen through the arguments.
+
+    Source: Hopsworks' ``JobState`` and ``JobFinalStatus`` enums.
+    """
     assert (
         api.upload(f"Resources/jobs/{job_name}", "app.jar", b"PK\x03\x04 not really a jar").status_code == 200
     )
@@ -189,8 +219,11 @@ def test_s10_7_simulated_spark_jar_outcomes(
         assert "real-arg" in log
 
 
-def test_s4_simulated_ray_and_docker_jobs_finish(api: Api) -> None:
-    """§4: RAY and DOCKER go INITIALIZING -> RUNNING -> FINISHED (kube states), FAILED when asked."""
+def test_simulated_ray_and_docker_jobs_finish(api: Api) -> None:
+    """RAY and DOCKER go INITIALIZING -> RUNNING -> FINISHED (kube states), FAILED when asked.
+
+    Source: Hopsworks' ``JobState.getKubeStates``.
+    """
     tag = uuid.uuid4().hex[:8]
     assert api.upload("Resources/jobs", f"ray_{tag}.py", b"print('ray')\n").status_code == 200
     api.put(
@@ -213,10 +246,13 @@ def test_s4_simulated_ray_and_docker_jobs_finish(api: Api) -> None:
     ]
 
 
-def test_s10_8_stop_is_202_with_any_body_and_really_kills(api: Api, job_name: str) -> None:
-    """§3.5 / §10.8 / seed §6: PUT .../status, any body or none -> 202; the process dies; KILLED/KILLED."""
+def test_stop_is_202_with_any_body_and_really_kills(api: Api, job_name: str) -> None:
+    """PUT .../status, any body or none -> 202; the process dies; KILLED/KILLED.
+
+    Source: Hopsworks' ``AbstractExecutionController.stopExecution``.
+    """
     api.python_job(job_name, SLEEPER)
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"json": {"state": "stopped"}},
         {
             "data": "state=stopped",
@@ -249,8 +285,11 @@ def test_s10_8_stop_is_202_with_any_body_and_really_kills(api: Api, job_name: st
         pid_file.unlink()
 
 
-def test_s3_5_stop_of_a_finished_execution_is_202_and_changes_nothing(api: Api, job_name: str) -> None:
-    """§3.5: stopping a terminal execution answers 202 with the unchanged execution."""
+def test_stop_of_a_finished_execution_is_202_and_changes_nothing(api: Api, job_name: str) -> None:
+    """Stopping a terminal execution answers 202 with the unchanged execution.
+
+    Source: Hopsworks' ``AbstractExecutionController.stopExecution``.
+    """
     api.python_job(job_name, "print(1)\n")
     done = api.wait(job_name, api.start(job_name)["id"])
     response = api.put(f"jobs/{job_name}/executions/{done['id']}/status")
@@ -258,8 +297,11 @@ def test_s3_5_stop_of_a_finished_execution_is_202_and_changes_nothing(api: Api, 
     assert (response.json()["state"], response.json()["finalStatus"]) == ("FINISHED", "SUCCEEDED")
 
 
-def test_s10_10_unknown_execution_and_execution_of_another_job(api: Api, job_name: str) -> None:
-    """§3.3 / §10.10: unknown id -> 404/130007; an id of another job -> 403/130026."""
+def test_unknown_execution_and_execution_of_another_job(api: Api, job_name: str) -> None:
+    """Unknown id -> 404/130007; an id of another job -> 403/130026.
+
+    Source: Hopsworks' ``AbstractExecutionController.authorize``.
+    """
     api.python_job(job_name, "print(1)\n")
     api.python_job(f"{job_name}_other", "print(2)\n")
     other = api.start(f"{job_name}_other")
@@ -272,8 +314,11 @@ def test_s10_10_unknown_execution_and_execution_of_another_job(api: Api, job_nam
     api.wait(f"{job_name}_other", other["id"])
 
 
-def test_s3_2_list_sort_filter_paging_and_empty_list_without_items(api: Api, job_name: str) -> None:
-    """§3.2 / §10.4 / seed §7: submissiontime:desc + limit=1 is the latest; filters; no ``items`` if empty."""
+def test_list_sort_filter_paging_and_empty_list_without_items(api: Api, job_name: str) -> None:
+    """submissiontime:desc + limit=1 is the latest; filters; no ``items`` if empty.
+
+    Source: Hopsworks' ``ExecutionFacade.Sorts`` and ``ExecutionFacade.Filters``.
+    """
     api.python_job(job_name, "import sys\nsys.exit(int(sys.argv[1]))\n")
     empty = api.get(f"jobs/{job_name}/executions").json()
     assert empty == {"href": f"{api.project}/jobs/{job_name}/executions", "count": 0}
@@ -306,8 +351,11 @@ def test_s3_2_list_sort_filter_paging_and_empty_list_without_items(api: Api, job
     assert sorted(e["id"] for e in later["items"]) == ids[1:]
 
 
-def test_s3_2_bad_sort_is_120004_and_bad_date_is_310000(api: Api, job_name: str) -> None:
-    """§3.2 / §10.10: invalid sort field -> 404/120004; unparseable date filter -> 404/310000."""
+def test_bad_sort_is_120004_and_bad_date_is_310000(api: Api, job_name: str) -> None:
+    """Invalid sort field -> 404/120004; unparseable date filter -> 404/310000.
+
+    Source: Hopsworks' ``ExecutionFacade.Sorts`` and ``ExecutionFacade.Filters``.
+    """
     api.python_job(job_name, "print(1)\n")
     bad_sort = api.get(f"jobs/{job_name}/executions", params={"sort_by": "colour:desc"})
     assert (bad_sort.status_code, bad_sort.json()["errorCode"]) == (404, 120004)
@@ -317,8 +365,11 @@ def test_s3_2_bad_sort_is_120004_and_bad_date_is_310000(api: Api, job_name: str)
     assert (bad_date.status_code, bad_date.json()["errorCode"]) == (404, 310000)
 
 
-def test_s3_6_delete_execution_is_204_and_kills_a_running_one(api: Api, job_name: str) -> None:
-    """§3.6: DELETE -> 204; the execution is gone; a running one is killed first."""
+def test_delete_execution_is_204_and_kills_a_running_one(api: Api, job_name: str) -> None:
+    """DELETE -> 204; the execution is gone; a running one is killed first.
+
+    Source: the Hopsworks REST resource ``ExecutionsResource`` (delete).
+    """
     api.python_job(job_name, SLEEPER)
     execution = api.start(job_name, f"pid_{uuid.uuid4().hex[:8]} 30")
     api.wait_state(job_name, execution["id"], {"RUNNING"})
@@ -326,8 +377,11 @@ def test_s3_6_delete_execution_is_204_and_kills_a_running_one(api: Api, job_name
     assert api.get(f"jobs/{job_name}/executions/{execution['id']}").json()["errorCode"] == 130007
 
 
-def test_s3_1_parallel_executions_of_one_job(api: Api, job_name: str) -> None:
-    """§3.1: several executions of the same job may run at once."""
+def test_parallel_executions_of_one_job(api: Api, job_name: str) -> None:
+    """Several executions of the same job may run at once.
+
+    Source: the Hopsworks REST resource ``ExecutionsResource`` and its integration tests.
+    """
     api.python_job(job_name, "import time\ntime.sleep(0.5)\nprint('done')\n")
     started = [api.start(job_name) for _ in range(3)]
     for execution in started:
@@ -340,8 +394,11 @@ def test_s3_1_parallel_executions_of_one_job(api: Api, job_name: str) -> None:
         assert api.wait(job_name, execution["id"])["finalStatus"] == "SUCCEEDED"
 
 
-def test_s2_3_sdk_style_app_path_with_a_double_slash_runs(api: Api, job_name: str) -> None:
-    """§2.3: the SDK turns ``/Resources/x.py`` into ``hdfs:///Projects/p//Resources/x.py``, which works."""
+def test_sdk_style_app_path_with_a_double_slash_runs(api: Api, job_name: str) -> None:
+    """The SDK turns ``/Resources/x.py`` into ``hdfs:///Projects/p//Resources/x.py``, which works.
+
+    Source: the official SDK's ``util._convert_to_abs``.
+    """
     api.python_job(job_name, "print('double slash ok')\n")
     config = {
         "type": "pythonJobConfiguration",

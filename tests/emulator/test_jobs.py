@@ -1,6 +1,8 @@
 """Jobs: PUT with the bare config, computed jobType, names, listing, expand, default configs.
 
-Reference §2 and §10.3-5, seed 000 §1-§3 and §9.
+Sources: the Hopsworks REST resources ``JobsResource`` and ``DefaultJobConfigurationResource``,
+the ``CustomJsonProvider`` JSON writer (nulls left out), and the ``hops job`` CLI's field notes
+(hopsworks-cli ``docs/feature/jobs.md``).
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ def _python_config(**extra: Any) -> dict[str, Any]:
     return {"type": "pythonJobConfiguration", "appPath": "Resources/jobs/x.py", **extra}
 
 
-def test_s10_3_put_bare_config_creates_201_with_location_then_updates_200(api: Api, job_name: str) -> None:
-    """§2.3 / seed §2: body = config; 201 + odd Location, then 200; appName defaults to the URL name."""
+def test_put_bare_config_creates_201_with_location_then_updates_200(api: Api, job_name: str) -> None:
+    """Body = config; 201 + odd Location, then 200; appName defaults to the URL name.
+
+    Source: the Hopsworks REST resource ``JobsResource`` (``put``).
+    """
     created = api.put(f"jobs/{job_name}", json=_python_config())
     assert created.status_code == 201
     body = created.json()
@@ -47,8 +52,11 @@ def test_s10_3_put_bare_config_creates_201_with_location_then_updates_200(api: A
     assert updated.json()["config"]["defaultArgs"] == "--x 1"
 
 
-def test_s10_3_wrapper_body_or_missing_or_unknown_type_is_422_120001(api: Api, job_name: str) -> None:
-    """Seed §2 / §2.3: a {name, config} wrapper, no ``type`` or an unknown ``type`` -> 422/120001."""
+def test_wrapper_body_or_missing_or_unknown_type_is_422_120001(api: Api, job_name: str) -> None:
+    """A {name, config} wrapper, no ``type`` or an unknown ``type`` -> 422/120001.
+
+    Source: the Hopsworks REST resource ``JobsResource`` (``put``) and the ``hops job`` CLI's notes.
+    """
     for body in (
         {"name": job_name, "config": _python_config()},
         {"appPath": "Resources/jobs/x.py"},
@@ -65,8 +73,11 @@ def test_s10_3_wrapper_body_or_missing_or_unknown_type_is_422_120001(api: Api, j
     assert api.get(f"jobs/{job_name}").status_code == 404
 
 
-def test_s2_3_body_app_name_wins_over_the_url(api: Api, job_name: str) -> None:
-    """§2.3 quirk: the job is created under the body's appName, not the URL name."""
+def test_body_app_name_wins_over_the_url(api: Api, job_name: str) -> None:
+    """The job is created under the body's appName, not the URL name.
+
+    Source: the Hopsworks REST resource ``JobsResource`` (``put``); a quirk kept on purpose.
+    """
     other = f"{job_name}_body"
     response = api.put(f"jobs/{job_name}", json=_python_config(appName=other))
     assert response.status_code == 201
@@ -75,8 +86,11 @@ def test_s2_3_body_app_name_wins_over_the_url(api: Api, job_name: str) -> None:
     assert api.get(f"jobs/{job_name}").status_code == 404
 
 
-def test_s10_3_spark_job_type_is_computed_from_main_class(api: Api, job_name: str) -> None:
-    """§2.3 / seed §3 / §9: PythonRunner -> PYSPARK, other class -> SPARK, body jobType ignored."""
+def test_spark_job_type_is_computed_from_main_class(api: Api, job_name: str) -> None:
+    """PythonRunner -> PYSPARK, other class -> SPARK, body jobType ignored.
+
+    Source: Hopsworks' entity ``SparkJobConfiguration`` (``getJobType``).
+    """
     pyspark = api.put(
         f"jobs/{job_name}",
         json={
@@ -102,8 +116,11 @@ def test_s10_3_spark_job_type_is_computed_from_main_class(api: Api, job_name: st
     assert spark.json()["jobType"] == "SPARK"
 
 
-def test_s2_3_spark_config_without_main_class_crashes_500_and_stores_nothing(api: Api, job_name: str) -> None:
-    """Seed §3: PUT of a spark config lacking mainClass -> 500 'JobType.ordinal()' (and nothing is stored)."""
+def test_spark_config_without_main_class_crashes_500_and_stores_nothing(api: Api, job_name: str) -> None:
+    """PUT of a spark config lacking mainClass -> 500 'JobType.ordinal()' (and nothing is stored).
+
+    Source: the ``hops job`` CLI's field notes, observed on a live cluster.
+    """
     response = api.put(
         f"jobs/{job_name}",
         json={"type": "sparkJobConfiguration", "appPath": "hdfs:///Projects/demo/Resources/a.py"},
@@ -117,16 +134,22 @@ def test_s2_3_spark_config_without_main_class_crashes_500_and_stores_nothing(api
 @pytest.mark.parametrize(
     "bad", ["with space", "a?b", "star*", "pipe|x", "é", "ümlaut", "dollar$", "semi;colon", "brack[et]"]
 )
-def test_s2_3_forbidden_job_name_characters_are_400_130006(api: Api, bad: str) -> None:
-    """§2.3: Settings.FILENAME_DISALLOWED_CHARS + space -> 400/130006 (checked on the effective appName)."""
+def test_forbidden_job_name_characters_are_400_130006(api: Api, bad: str) -> None:
+    """Settings.FILENAME_DISALLOWED_CHARS + space -> 400/130006 (checked on the effective appName).
+
+    Source: Hopsworks' ``HopsUtils.jobNameValidator``.
+    """
     response = api.put("jobs/validname", json=_python_config(appName=bad))
     assert response.status_code == 400
     assert response.json()["errorCode"] == 130006
     assert api.get("jobs/validname").status_code == 404
 
 
-def test_s10_10_unknown_job_is_404_130009_and_delete_is_204(api: Api, job_name: str) -> None:
-    """§2 / §2.7 / §10.10: GET unknown -> 404/130009 usrMsg jobId:<name>; DELETE -> 204, then 404."""
+def test_unknown_job_is_404_130009_and_delete_is_204(api: Api, job_name: str) -> None:
+    """GET unknown -> 404/130009 usrMsg jobId:<name>; DELETE -> 204, then 404.
+
+    Source: the Hopsworks REST resource ``JobsResource`` (get and delete).
+    """
     missing = api.get(f"jobs/{job_name}")
     assert missing.status_code == 404
     assert missing.json() == {
@@ -142,8 +165,11 @@ def test_s10_10_unknown_job_is_404_130009_and_delete_is_204(api: Api, job_name: 
     assert api.delete(f"jobs/{job_name}").json()["errorCode"] == 130009
 
 
-def test_s10_4_job_list_shape_paging_and_empty_collection_without_items(api: Api) -> None:
-    """§2.1 / §10.4: {href, items, count}; count ignores paging; no ``items`` key when empty."""
+def test_job_list_shape_paging_and_empty_collection_without_items(api: Api) -> None:
+    """{href, items, count}; count ignores paging; no ``items`` key when empty.
+
+    Source: the Hopsworks REST resource ``JobsResource`` (list).
+    """
     tag = uuid.uuid4().hex[:8]
     names = [f"list_{tag}_{i}" for i in range(3)]
     for name in names:
@@ -160,8 +186,11 @@ def test_s10_4_job_list_shape_paging_and_empty_collection_without_items(api: Api
     assert empty == {"href": f"{api.project}/jobs", "count": 0}
 
 
-def test_s2_1_sort_and_filter_validation_quirks(api: Api) -> None:
-    """§2.1 / §10.10: bad sort field/order, unknown filter key -> 404/120004; creator_firstname quirk."""
+def test_sort_and_filter_validation_quirks(api: Api) -> None:
+    """Bad sort field/order, unknown filter key -> 404/120004; creator_firstname quirk.
+
+    Source: Hopsworks' ``JobFacade.Sorts`` and ``JobFacade.Filters`` enums.
+    """
     assert api.get("jobs", params={"sort_by": "creator_first_name:asc"}).status_code == 200
     for params in (
         {"sort_by": "unsupported:desc"},
@@ -176,8 +205,11 @@ def test_s2_1_sort_and_filter_validation_quirks(api: Api) -> None:
     assert api.get("jobs", params={"filter_by": "jobtype:PYTHON,SPARK"}).status_code == 200
 
 
-def test_s2_1_filter_by_job_type_and_name_substring(api: Api) -> None:
-    """§2.1: jobtype (comma list) and jobtype_neq filters; ``name`` is a substring match."""
+def test_filter_by_job_type_and_name_substring(api: Api) -> None:
+    """jobtype (comma list) and jobtype_neq filters; ``name`` is a substring match.
+
+    Source: Hopsworks' ``JobFacade.Filters`` enum.
+    """
     tag = uuid.uuid4().hex[:8]
     api.put(f"jobs/py_{tag}", json=_python_config())
     api.put(
@@ -196,8 +228,11 @@ def test_s2_1_filter_by_job_type_and_name_substring(api: Api) -> None:
     assert [j["name"] for j in not_spark["items"]] == [f"py_{tag}"]
 
 
-def test_s2_1_expand_creator_and_executions(api: Api, job_name: str) -> None:
-    """§2.1: without expand only hrefs; expand=creator adds names; expand=executions(...) embeds them."""
+def test_expand_creator_and_executions(api: Api, job_name: str) -> None:
+    """Without expand only hrefs; expand=creator adds names; expand=executions(...) embeds them.
+
+    Source: Hopsworks' ``JobExpansions`` and ``JobsBuilder``.
+    """
     api.python_job(job_name, "print('x')\n")
     plain = api.get(f"jobs/{job_name}").json()
     assert set(plain["creator"]) == {"href"}
@@ -219,8 +254,11 @@ def test_s2_1_expand_creator_and_executions(api: Api, job_name: str) -> None:
     api.wait(job_name, second["id"])
 
 
-def test_s10_4_null_fields_are_omitted_everywhere(api: Api, job_name: str) -> None:
-    """§2.2 / §10.4: a null in the PUT body is not echoed; no response carries a null."""
+def test_null_fields_are_omitted_everywhere(api: Api, job_name: str) -> None:
+    """A null in the PUT body is not echoed; no response carries a null.
+
+    Source: Hopsworks' JSON writer ``CustomJsonProvider`` (NON_NULL).
+    """
     body = api.put(f"jobs/{job_name}", json=_python_config(defaultArgs=None, files=None)).json()
     assert "defaultArgs" not in body["config"]
     assert "jobSchedule" not in body
@@ -228,8 +266,11 @@ def test_s10_4_null_fields_are_omitted_everywhere(api: Api, job_name: str) -> No
     assert _no_nulls(api.get("jobs", params={"expand": "creator"}).json())
 
 
-def test_s2_5_system_default_configurations(api: Api) -> None:
-    """§2.5 / seed §1: /jobs/{type}/configuration is lower-case; pyspark has no jobType; PYTHON is 404."""
+def test_system_default_configurations(api: Api) -> None:
+    """/jobs/{type}/configuration is lower-case; pyspark has no jobType; PYTHON is 404.
+
+    Source: the Hopsworks REST resource ``JobsResource`` (``configuration``).
+    """
     python = api.get("jobs/python/configuration").json()
     assert python["type"] == "pythonJobConfiguration"
     assert python["jobType"] == "PYTHON"
@@ -244,8 +285,11 @@ def test_s2_5_system_default_configurations(api: Api) -> None:
     assert upper.json()["errorCode"] == 120004
 
 
-def test_s2_5_project_saved_default_configurations(api: Api) -> None:
-    """§2.5 / seed §1: /jobconfig/{TYPE} is 404 until saved; PUT 201 then 200; the system default uses it."""
+def test_project_saved_default_configurations(api: Api) -> None:
+    """/jobconfig/{TYPE} is 404 until saved; PUT 201 then 200; the system default uses it.
+
+    Source: the Hopsworks REST resource ``DefaultJobConfigurationResource``.
+    """
     missing = api.get("jobconfig/DOCKER")
     assert missing.status_code == 404
     assert missing.json()["errorCode"] == 150077
@@ -292,13 +336,19 @@ def test_s2_5_project_saved_default_configurations(api: Api) -> None:
 def test_seed_9_config_type_discriminators(
     api: Api, job_name: str, config: dict[str, Any], job_type: str
 ) -> None:
-    """Seed §9 / §2.4: ``config.type`` per job type; PYSPARK and SPARK share sparkJobConfiguration."""
+    """``config.type`` per job type; PYSPARK and SPARK share sparkJobConfiguration.
+
+    Source: Hopsworks' ``JobConfiguration`` subtypes (JSON property ``type``).
+    """
     body = api.put(f"jobs/{job_name}", json=config).json()
     assert (body["jobType"], body["config"]["type"]) == (job_type, config["type"])
 
 
 def test_seed_11_ray_default_config_field_names(api: Api) -> None:
-    """Seed §11: the Ray default config says workerMinInstances/workerMaxInstances, not min/maxWorkers."""
+    """The Ray default config says workerMinInstances/workerMaxInstances, not min/maxWorkers.
+
+    Source: the ``hops job`` CLI's field notes, observed on a live cluster.
+    """
     ray = api.get("jobs/ray/configuration").json()
     assert ray["type"] == "rayJobConfiguration"
     assert ray["jobType"] == "RAY"

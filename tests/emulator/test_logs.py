@@ -1,4 +1,8 @@
-"""Execution logs: running, aggregated, empty, too big, not yet aggregated (reference §3.7, §10.9, §12.7)."""
+"""Execution logs: running, aggregated, empty, too big, not yet aggregated.
+
+Sources: ``AbstractExecutionController.getLog`` and ``JobLogDTO`` in Hopsworks, and the official SDK's
+log wait and download (``engine/execution_engine``).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ NOT_YET = (
 TOO_BIG = "Log is too big to display in browser. Click on the download button to get the log file."
 
 
-def test_s10_9_logs_are_400_130010_while_running(api: Api, job_name: str) -> None:
-    """§3.7 / §10.9: GET .../log/out before a final state -> 400/130010 "Job still running."."""
+def test_logs_are_400_130010_while_running(api: Api, job_name: str) -> None:
+    """GET .../log/out before a final state -> 400/130010 "Job still running.".
+
+    Source: Hopsworks' ``AbstractExecutionController.getLog``.
+    """
     api.python_job(job_name, "import time\nprint('x', flush=True)\ntime.sleep(30)\n")
     execution = api.start(job_name)
     api.wait_state(job_name, execution["id"], {"RUNNING"})
@@ -27,8 +34,11 @@ def test_s10_9_logs_are_400_130010_while_running(api: Api, job_name: str) -> Non
     api.wait(job_name, execution["id"])
 
 
-def test_s10_9_log_contents_type_upper_case_and_case_insensitive_path(api: Api, job_name: str) -> None:
-    """§3.7: {log, path, type}; ``type`` is upper-case; /log/OUT and /log/err both work; not base64."""
+def test_log_contents_type_upper_case_and_case_insensitive_path(api: Api, job_name: str) -> None:
+    """{log, path, type}; ``type`` is upper-case; /log/OUT and /log/err both work; not base64.
+
+    Source: Hopsworks' ``JobLogDTO``.
+    """
     api.python_job(job_name, "import sys\nprint('to stdout: é')\nprint('to stderr', file=sys.stderr)\n")
     done = api.wait(job_name, api.start(job_name)["id"])
     out = api.get(f"jobs/{job_name}/executions/{done['id']}/log/OUT").json()
@@ -39,8 +49,11 @@ def test_s10_9_log_contents_type_upper_case_and_case_insensitive_path(api: Api, 
     assert (bad.status_code, bad.json()["errorCode"]) == (404, 120004)
 
 
-def test_s3_7_empty_logs_say_no_information_with_exact_retriable_spellings(api: Api, job_name: str) -> None:
-    """§3.7: empty file -> "No information."; retriable RETRIEABLE_OUT (sic) / RETRIABLE_ERR."""
+def test_empty_logs_say_no_information_with_exact_retriable_spellings(api: Api, job_name: str) -> None:
+    """Empty file -> "No information."; retriable RETRIEABLE_OUT (sic) / RETRIABLE_ERR.
+
+    Source: Hopsworks' ``AbstractExecutionController.getLog``.
+    """
     api.python_job(job_name, "import sys\nsys.exit(int(sys.argv[1]))\n")
     ok = api.wait(job_name, api.start(job_name, "0")["id"])
     out = api.get(f"jobs/{job_name}/executions/{ok['id']}/log/out").json()
@@ -53,10 +66,11 @@ def test_s3_7_empty_logs_say_no_information_with_exact_retriable_spellings(api: 
     assert "retriable" not in failed_out
 
 
-def test_s3_7_log_over_one_million_bytes_is_a_placeholder_and_downloads_whole(
-    api: Api, job_name: str
-) -> None:
-    """§3.7 / §7: > 1,000,000 bytes -> placeholder text; the file itself streams from the dataset API."""
+def test_log_over_one_million_bytes_is_a_placeholder_and_downloads_whole(api: Api, job_name: str) -> None:
+    """> 1,000,000 bytes -> placeholder text; the file itself streams from the dataset API.
+
+    Source: Hopsworks' ``AbstractExecutionController.getLog`` and ``DatasetResource``.
+    """
     api.python_job(job_name, "import sys\nsys.stdout.write('y' * 1_000_001)\n")
     done = api.wait(job_name, api.start(job_name)["id"])
     out = api.get(f"jobs/{job_name}/executions/{done['id']}/log/out").json()
@@ -72,8 +86,11 @@ def test_s3_7_log_over_one_million_bytes_is_a_placeholder_and_downloads_whole(
     assert size == 1_000_001
 
 
-def test_s10_9_before_aggregation_python_says_no_log_available(api: Api, job_name: str) -> None:
-    """§3.7 / §10.9: final state, logs not aggregated yet: PYTHON gets the "No log available..." text."""
+def test_before_aggregation_python_says_no_log_available(api: Api, job_name: str) -> None:
+    """Final state, logs not aggregated yet: PYTHON gets the "No log available..." text.
+
+    Source: Hopsworks' ``AbstractExecutionController.getLog``.
+    """
     api.emulator.set_timing(log_delay=5)
     api.python_job(job_name, "print('late')\n")
     done = api.wait(job_name, api.start(job_name)["id"], logs=False)
@@ -87,8 +104,11 @@ def test_s10_9_before_aggregation_python_says_no_log_available(api: Api, job_nam
     assert "stdoutPath" in api.execution(job_name, done["id"])
 
 
-def test_s10_9_before_aggregation_spark_types_have_no_log_key(api: Api, job_name: str) -> None:
-    """§3.7 / §10.9: for non-Python types a not-yet-aggregated log has no ``log`` key at all."""
+def test_before_aggregation_spark_types_have_no_log_key(api: Api, job_name: str) -> None:
+    """For non-Python types a not-yet-aggregated log has no ``log`` key at all.
+
+    Source: Hopsworks' ``AbstractExecutionController.getLog``.
+    """
     api.emulator.set_timing(log_delay=5)
     assert api.upload(f"Resources/jobs/{job_name}", "app.jar", b"jar").status_code == 200
     api.put(

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_hopsjobs.emulator.engine import RESTART_NOTE
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+from airflow_provider_hopsjobs.emulator.recovery import RESTART_NOTE
 from tests.emulator.conftest import Api
 
 SLEEPER = """

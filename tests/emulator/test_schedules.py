@@ -1,4 +1,8 @@
-"""v2 cron schedules and their firing (reference §5.2, §10.11; seed 000 §13).
+"""v2 cron schedules and their firing.
+
+Sources: the Hopsworks REST resource ``JobScheduleV2Resource`` with ``JobScheduleV2InputValidation``
+and ``JobScheduleV2Controller``, Hopsworks' integration test ``job_schedule_spec.rb``, and
+the ``hops job`` CLI's field notes (hopsworks-cli ``docs/feature/jobs.md``).
 
 These tests move the emulator's clock, so they get an emulator of their own whose background
 schedule loop is effectively off (``--schedule-tick 3600``): every fire happens through an
@@ -10,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -39,17 +44,20 @@ def _schedule(api: Api, name: str, method: str = "POST", **body: object) -> obje
     return api.request(method, f"jobs/{name}/schedule/v2", json=body)
 
 
-def _tick(api: Api, name: str) -> list[dict[str, object]]:
+def _tick(api: Api, name: str) -> list[dict[str, Any]]:
     """One scheduler pass; only what concerns ``name`` (other tests' schedules share the emulator)."""
     return [r for r in api.emulator.tick_scheduler() if r["job"] == name]
 
 
-def _executions(api: Api, name: str) -> list[dict[str, object]]:
+def _executions(api: Api, name: str) -> list[dict[str, Any]]:
     return list(api.get(f"jobs/{name}/executions", params={"sort_by": "id:asc"}).json().get("items", []))
 
 
-def test_s10_11_no_schedule_is_404_130042(sapi: Api, job_name: str) -> None:
-    """§5.2 / §10.11: GET without a schedule -> 404/130042 naming the job id."""
+def test_no_schedule_is_404_130042(sapi: Api, job_name: str) -> None:
+    """GET without a schedule -> 404/130042 naming the job id.
+
+    Source: the Hopsworks REST resource ``JobScheduleV2Resource``.
+    """
     job = sapi.python_job(job_name, "print(1)\n")
     response = sapi.get(f"jobs/{job_name}/schedule/v2")
     assert response.status_code == 404
@@ -60,8 +68,11 @@ def test_s10_11_no_schedule_is_404_130042(sapi: Api, job_name: str) -> None:
     }
 
 
-def test_s10_11_create_truncates_epoch_ms_and_computes_next_in_utc(sapi: Api, job_name: str) -> None:
-    """§5.2 IT example: start 1692368400365 is stored as ...400000; "0 0 * ? * * *" -> next 1692370800000."""
+def test_create_truncates_epoch_ms_and_computes_next_in_utc(sapi: Api, job_name: str) -> None:
+    """Start 1692368400365 is stored as ...400000; "0 0 * ? * * *" -> next 1692370800000.
+
+    Source: Hopsworks' integration test ``job_schedule_spec.rb``.
+    """
     sapi.python_job(job_name, "print(1)\n")
     response = sapi.post(
         f"jobs/{job_name}/schedule/v2",
@@ -88,8 +99,11 @@ def test_s10_11_create_truncates_epoch_ms_and_computes_next_in_utc(sapi: Api, jo
         ("0 0 25 ? * *", "Invalid cron expression"),
     ],
 )
-def test_s10_11_invalid_cron_or_seconds_is_422(sapi: Api, job_name: str, cron: str, message: str) -> None:
-    """§5.2: Quartz only (one ``?`` day field), seconds exactly 0; otherwise 422/120001; nothing stored."""
+def test_invalid_cron_or_seconds_is_422(sapi: Api, job_name: str, cron: str, message: str) -> None:
+    """Quartz only (one ``?`` day field), seconds exactly 0; otherwise 422/120001; nothing stored.
+
+    Source: Hopsworks' ``JobScheduleV2InputValidation``.
+    """
     sapi.python_job(job_name, "print(1)\n")
     response = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": cron})
     assert response.status_code == 422
@@ -98,8 +112,11 @@ def test_s10_11_invalid_cron_or_seconds_is_422(sapi: Api, job_name: str, cron: s
     assert sapi.get(f"jobs/{job_name}/schedule/v2").status_code == 404
 
 
-def test_s10_11_put_needs_id_and_delete_is_204(sapi: Api, job_name: str) -> None:
-    """§5.2 / seed §13: PUT without ``id`` -> 422; unknown id -> 404/130042; with id -> 200; DELETE -> 204."""
+def test_put_needs_id_and_delete_is_204(sapi: Api, job_name: str) -> None:
+    """PUT without ``id`` -> 422; unknown id -> 404/130042; with id -> 200; DELETE -> 204.
+
+    Source: the Hopsworks REST resource ``JobScheduleV2Resource``.
+    """
     sapi.python_job(job_name, "print(1)\n")
     created = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": "0 0 * ? * *"}).json()
     no_id = sapi.put(f"jobs/{job_name}/schedule/v2", json={"cronExpression": "0 */15 * ? * *"})
@@ -121,8 +138,11 @@ def test_s10_11_put_needs_id_and_delete_is_204(sapi: Api, job_name: str) -> None
     assert "jobSchedule" not in sapi.get(f"jobs/{job_name}").json()
 
 
-def test_s5_2_create_that_would_never_fire_is_422(sapi: Api, job_name: str) -> None:
-    """§5.2: no fire time before endDateTime -> 422 "...will never be triggered"."""
+def test_create_that_would_never_fire_is_422(sapi: Api, job_name: str) -> None:
+    """No fire time before endDateTime -> 422 "...will never be triggered".
+
+    Source: Hopsworks' ``JobScheduleV2Controller``.
+    """
     sapi.python_job(job_name, "print(1)\n")
     response = sapi.post(
         f"jobs/{job_name}/schedule/v2",
@@ -132,8 +152,11 @@ def test_s5_2_create_that_would_never_fire_is_422(sapi: Api, job_name: str) -> N
     assert "never be triggered" in response.json()["usrMsg"]
 
 
-def test_s5_2_due_schedule_fires_once_with_the_data_interval(sapi: Api, job_name: str) -> None:
-    """§5.2: an enabled schedule fires when due, with HOPS_START_TIME/HOPS_END_TIME (5.x) in the env."""
+def test_due_schedule_fires_once_with_the_data_interval(sapi: Api, job_name: str) -> None:
+    """An enabled schedule fires when due, with HOPS_START_TIME/HOPS_END_TIME (5.x) in the env.
+
+    Source: Hopsworks' ``JobScheduleV2Controller``.
+    """
     sapi.python_job(job_name, ENV_SCRIPT)
     schedule = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": EVERY_MINUTE}).json()
     fire_ms = schedule["nextExecutionDateTime"]
@@ -143,7 +166,7 @@ def test_s5_2_due_schedule_fires_once_with_the_data_interval(sapi: Api, job_name
     assert [(r["fireTime"], r["skipped"]) for r in report] == [(fire_ms, False)]
     assert _tick(sapi, job_name) == []
     (execution,) = _executions(sapi, job_name)
-    done = sapi.wait(job_name, int(execution["id"]))  # type: ignore[arg-type]
+    done = sapi.wait(job_name, int(execution["id"]))
     log = sapi.get(f"jobs/{job_name}/executions/{done['id']}/log/out").json()["log"]
     fire = datetime.fromtimestamp(fire_ms / 1000, timezone.utc)
     previous = datetime.fromtimestamp(fire_ms / 1000 - 60, timezone.utc)
@@ -153,8 +176,11 @@ def test_s5_2_due_schedule_fires_once_with_the_data_interval(sapi: Api, job_name
     sapi.delete(f"jobs/{job_name}/schedule/v2")
 
 
-def test_s5_2_fire_is_skipped_while_an_execution_is_unfinished(sapi: Api, job_name: str) -> None:
-    """§5.2: the scheduler skips a fire while any execution of the job is not finished."""
+def test_fire_is_skipped_while_an_execution_is_unfinished(sapi: Api, job_name: str) -> None:
+    """The scheduler skips a fire while any execution of the job is not finished.
+
+    Source: Hopsworks' schedule runner (``executeWithCron``).
+    """
     sapi.python_job(job_name, "import time\ntime.sleep(30)\n")
     sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": EVERY_MINUTE})
     sapi.emulator.advance_clock(61)
@@ -163,11 +189,11 @@ def test_s5_2_fire_is_skipped_while_an_execution_is_unfinished(sapi: Api, job_na
     assert [r["skipped"] for r in _tick(sapi, job_name)] == [True]
     (execution,) = _executions(sapi, job_name)
     sapi.put(f"jobs/{job_name}/executions/{execution['id']}/status")
-    sapi.wait(job_name, int(execution["id"]))  # type: ignore[arg-type]
+    sapi.wait(job_name, int(execution["id"]))
     sapi.delete(f"jobs/{job_name}/schedule/v2")
 
 
-def test_s5_2_disabled_and_deleted_schedules_never_fire(sapi: Api, job_name: str) -> None:
+def test_disabled_and_deleted_schedules_never_fire(sapi: Api, job_name: str) -> None:
     """Issue 3: disabled or deleted schedules never fire."""
     sapi.python_job(job_name, "print(1)\n")
     schedule = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": EVERY_MINUTE}).json()
@@ -180,8 +206,11 @@ def test_s5_2_disabled_and_deleted_schedules_never_fire(sapi: Api, job_name: str
     assert _executions(sapi, job_name) == []
 
 
-def test_s5_2_a_start_in_the_past_catches_up_one_fire_per_tick(sapi: Api, job_name: str) -> None:
-    """§5.2: startDateTime may be in the past; the scheduler backfills one execution at a time."""
+def test_a_start_in_the_past_catches_up_one_fire_per_tick(sapi: Api, job_name: str) -> None:
+    """startDateTime may be in the past; the scheduler backfills one execution at a time.
+
+    Source: Hopsworks' ``JobScheduleV2Controller``.
+    """
     sapi.python_job(job_name, "print(1)\n")
     now = sapi.emulator.now_ms()
     start = now - 3 * 60_000 - 30_000

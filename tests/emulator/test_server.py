@@ -86,7 +86,10 @@ def _log_line_for(emulator: EmulatorHandle, needle: str, timeout: float = 5.0) -
 
 
 def test_https_serves_what_the_official_sdk_asks_at_login(tls_emulator: EmulatorHandle, tls_api: Api) -> None:
-    """Reference §12 items 1-4 over TLS: versions, project by name, memberships, credentials."""
+    """Over TLS: versions, project by name, memberships, credentials.
+
+    Source: what the official SDK's ``hopsworks.login`` asks of a server.
+    """
     assert tls_emulator.base_url.startswith("https://127.0.0.1:")
     versions = tls_api.get(f"{tls_api.base}/variables/versions")
     assert versions.status_code == 200

@@ -8,7 +8,10 @@ SCRIPT = "import sys\nprint('hello from', sys.argv[1:])\n"
 
 
 def test_python_job_runs_for_real_and_its_stdout_is_served(api: Api, job_name: str) -> None:
-    """Reference §3.1, §3.7, §7: upload -> PUT job -> POST execution -> FINISHED -> log."""
+    """Upload -> PUT job -> POST execution -> FINISHED -> log.
+
+    Source: the Hopsworks REST resources ``DatasetResource``, ``JobsResource`` and ``ExecutionsResource``.
+    """
     api.python_job(job_name, SCRIPT)
     started = api.start(job_name, "one 'two three'")
     assert started["state"] == "INITIALIZING"
