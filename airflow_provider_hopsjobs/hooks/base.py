@@ -8,10 +8,8 @@ modules as mixins over this class; :class:`~.hopsworks.HopsworksHook` puts them 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -21,6 +19,7 @@ from requests.adapters import HTTPAdapter
 
 from airflow_provider_hopsjobs import __version__, get_provider_info
 from airflow_provider_hopsjobs._compat import BaseHook
+from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksConfigError,
@@ -77,10 +76,8 @@ class HopsworksBaseHook(BaseHook):
         self._session: requests.Session | None = None
         self._project_id: int | None = None
         self._project_name: str | None = None
-        # Injected in tests so that waits cost no time.
-        self._sleep: Callable[[float], None] = time.sleep
-        self._clock: Callable[[], float] = time.monotonic
-        self._async_sleep: Callable[[float], Any] = asyncio.sleep
+        #: Retry waits and the log wait's deadline read time and sleep here (tests put a fake one).
+        self.clock: Clock = SYSTEM_CLOCK
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -206,7 +203,7 @@ class HopsworksBaseHook(BaseHook):
     ) -> requests.Response:
         """Every sync call goes through here: one attempt per try, under the retry policy."""
         what = f"{method} {API_PREFIX}{path}"
-        retryer = retrying(self.retry_policy, what, sleep=self._sleep, logger=self.log)
+        retryer = retrying(self.retry_policy, what, sleep=self.clock.sleep, logger=self.log)
         response: requests.Response = retryer(
             self._send,
             method,
@@ -363,7 +360,7 @@ class HopsworksBaseHook(BaseHook):
             path,
             params=params,
             json=json,
-            sleep=self._async_sleep,
+            sleep=self.clock.async_sleep,
             logger=self.log,
         )
 

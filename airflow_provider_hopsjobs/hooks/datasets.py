@@ -196,7 +196,7 @@ class DatasetsMixin(HopsworksBaseHook):
                 ambiguous = ambiguous or is_ambiguous(exc)
                 raise
 
-        retrying(self.retry_policy, what, sleep=self._sleep, logger=self.log)(attempt)
+        retrying(self.retry_policy, what, sleep=self.clock.sleep, logger=self.log)(attempt)
 
     def _has_size(self, path: str, size: int) -> bool:
         found = self.stat(path)

@@ -80,7 +80,7 @@ class ExecutionsMixin(HopsworksBaseHook):
                 raise
             return dict(json_body(response, what) or {})
 
-        retryer = retrying(self.retry_policy, what, sleep=self._sleep, logger=self.log)
+        retryer = retrying(self.retry_policy, what, sleep=self.clock.sleep, logger=self.log)
         execution: dict[str, Any] = retryer(attempt)
         self.log.info("Started execution %s of Hopsworks job %s", execution.get("id"), job_name)
         return execution

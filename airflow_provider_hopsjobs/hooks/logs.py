@@ -100,10 +100,10 @@ class LogsMixin(ExecutionsMixin, DatasetsMixin):
                 raise _LogNotReady("log aggregation has not finished")
             return dict(dto)
 
-        deadline = self._clock() + wait_timeout
+        deadline = self.clock.monotonic() + wait_timeout
 
         def past_deadline(retry_state: RetryCallState) -> bool:
-            return self._clock() + retry_state.upcoming_sleep > deadline
+            return self.clock.monotonic() + retry_state.upcoming_sleep > deadline
 
         waiter = Retrying(
             retry=retry_if_exception_type(_LogNotReady),
@@ -111,7 +111,7 @@ class LogsMixin(ExecutionsMixin, DatasetsMixin):
                 multiplier=self.log_poll_first_wait, min=self.log_poll_first_wait, max=self.log_poll_max_wait
             ),
             stop=past_deadline,
-            sleep=self._sleep,
+            sleep=self.clock.sleep,
             reraise=True,
         )
         try:
