@@ -17,9 +17,10 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksConfigError,
     HopsworksNotFoundError,
 )
-from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, segment
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
 from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
+from airflow_provider_hopsjobs.hooks.wire import segment
 
 
 class DatasetsMixin(HopsworksBaseHook):

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
-from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, collection, json_body, string_list
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
 from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
 from airflow_provider_hopsjobs.hooks.timestamps import parse_timestamp
+from airflow_provider_hopsjobs.hooks.wire import collection, json_body, string_list
 
 
 def args_string(args: str | Sequence[str] | None) -> str:

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksConfigError
-from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, collection, json_body, string_list
-from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.job_config import (
     CONFIG_TYPES,
     JobConfigRequest,
@@ -16,6 +15,7 @@ from airflow_provider_hopsjobs.hooks.job_config import (
     normalise_job_type,
     updated_config,
 )
+from airflow_provider_hopsjobs.hooks.wire import call_name, collection, json_body, string_list
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,9 @@ class JobsMixin(HopsworksBaseHook):
                 body = updated_config(current, wanted, request.job_type)
             else:
                 body = request.build(self.get_default_job_config(request.job_type), self.project_name)
-        response = self._request("PUT", self._job_path(job_name), json=body)
-        job = dict(json_body(response, f"PUT {API_PREFIX}{self._job_path(job_name)}") or {})
+        path = self._job_path(job_name)
+        response = self._request("PUT", path, json=body)
+        job = dict(json_body(response, call_name("PUT", path)) or {})
         action: Literal["created", "updated"] = "created" if response.status_code == 201 else "updated"
         self.log.info("Hopsworks job %s %s (%d setting(s) changed)", job_name, action, len(changes))
         return JobUpsertResult(action, job, changes)

@@ -14,7 +14,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from airflow_provider_hopsjobs._compat import BaseHook
-from airflow_provider_hopsjobs.errors import HopsworksApiUnavailableError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiError,
+    HopsworksApiUnavailableError,
+    HopsworksNotFoundError,
+)
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from tests.hooks.conftest import API_KEY, FakeClock
@@ -215,3 +219,40 @@ async def test_connection_is_never_fetched_synchronously_on_the_loop(fake, clock
 
     monkeypatch.setattr(BaseHook, "get_connection", classmethod(guarded))
     assert (await make_hook(clock).async_get_execution("etl", 7))["id"] == 7
+
+
+def use_connection_extra(monkeypatch, **extra) -> None:
+    conn = json.loads(__import__("os").environ["AIRFLOW_CONN_HOPSWORKS_DEFAULT"])
+    monkeypatch.setenv("AIRFLOW_CONN_HOPSWORKS_DEFAULT", json.dumps({**conn, "extra": extra}))
+
+
+async def test_unknown_project_is_explained_like_the_sync_path(fake, clock, monkeypatch):
+    fake.answer(
+        "GET",
+        "/hopsworks-api/api/project/getProjectInfo/missing",
+        partial(web.json_response, {"errorCode": 150004, "errorMsg": "Project wasn't found."}, status=404),
+    )
+    use_connection_extra(monkeypatch, project="missing")
+    with pytest.raises(HopsworksNotFoundError, match="no project 'missing', or the API key's user") as err:
+        await make_hook(clock).async_get_execution("etl", 7)
+    assert err.value.error_code == 150004
+    assert [r[1] for r in fake.requests] == ["/hopsworks-api/api/project/getProjectInfo/missing"]
+
+
+async def test_project_id_extra_needs_no_look_up(fake, clock, monkeypatch):
+    fake.answer(
+        "GET", "/hopsworks-api/api/project/5/jobs/etl/executions/7", partial(web.json_response, execution(7))
+    )
+    use_connection_extra(monkeypatch, project_id=5)
+    hook = make_hook(clock)
+    assert (await hook.async_get_execution("etl", 7))["id"] == 7
+    assert [r[1] for r in fake.requests] == ["/hopsworks-api/api/project/5/jobs/etl/executions/7"]
+
+
+async def test_redirects_are_not_followed_like_the_sync_path(fake, clock):
+    fake.answer(
+        "GET", f"{EXEC}/7", partial(web.Response, status=302, headers={"Location": "https://elsewhere/"})
+    )
+    with pytest.raises(HopsworksApiError, match=r"with a redirect \(HTTP 302\); check the connection's host"):
+        await make_hook(clock).async_get_execution("etl", 7)
+    assert clock.sleeps == []
