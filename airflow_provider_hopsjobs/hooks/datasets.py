@@ -19,8 +19,8 @@ from airflow_provider_hopsjobs.errors import (
 )
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
-from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
-from airflow_provider_hopsjobs.hooks.wire import segment
+from airflow_provider_hopsjobs.hooks.retry_policy import call_not_idempotent
+from airflow_provider_hopsjobs.hooks.wire import call_name, segment
 
 
 class DatasetsMixin(HopsworksBaseHook):
@@ -120,22 +120,33 @@ class DatasetsMixin(HopsworksBaseHook):
         server); the directory is created when missing. Returns the project-relative path
         of the uploaded file, e.g. ``Resources/jobs/etl/script.py``.
         """
-        local = Path(local_path)
-        if not local.is_file():
-            raise HopsworksConfigError(f"Cannot upload {str(local)!r}: no such file")
+        local = _local_file(local_path)
         directory = self._dataset_relative(remote_dir)
         if not directory:
             raise HopsworksConfigError(
                 "remote_dir must be a directory inside a dataset, e.g. Resources/jobs/etl"
             )
-        name = local.name
-        target = f"{directory}/{name}"
+        target = f"{directory}/{local.name}"
         if self.stat(directory) is None:
             self.mkdir(directory)
         if overwrite and self.stat(target) is not None:
             with contextlib.suppress(HopsworksNotFoundError):  # a retried delete finds it gone
                 self.delete_path(target)
         size = local.stat().st_size
+        try:
+            self._upload_chunks(local, directory, target, size)
+        except HopsworksApiError as err:
+            if _already_exists(err):
+                raise err.with_message(
+                    f"Cannot upload {local.name}: {target} already exists in project {self.project_name}; "
+                    "pass overwrite=True to replace it"
+                ) from err
+            raise
+        self.log.info("Uploaded %s (%d bytes) to %s", local, size, target)
+        return target
+
+    def _upload_chunks(self, local: Path, directory: str, target: str, size: int) -> None:
+        name = local.name
         chunk_size = int(self.upload_chunk_size)
         # flow.js sends an empty file as one empty chunk; so do we.
         total_chunks = max(1, math.ceil(size / chunk_size))
@@ -153,21 +164,7 @@ class DatasetsMixin(HopsworksBaseHook):
             for number in range(1, total_chunks + 1):
                 chunk = handle.read(chunk_size)
                 form = {**fields, "flowChunkNumber": number, "flowCurrentChunkSize": len(chunk)}
-                try:
-                    self._send_chunk(upload_path, form, (name, chunk), target=target, size=size)
-                except HopsworksApiError as err:
-                    if err.error_code == 110012:
-                        raise HopsworksApiError(
-                            f"Cannot upload {name}: {target} already exists in project {self.project_name}; "
-                            "pass overwrite=True to replace it",
-                            status_code=err.status_code,
-                            error_code=err.error_code,
-                            error_msg=err.error_msg,
-                            usr_msg=err.usr_msg,
-                        ) from err
-                    raise
-        self.log.info("Uploaded %s (%d bytes) to %s", local, size, target)
-        return target
+                self._send_chunk(upload_path, form, (name, chunk), target=target, size=size)
 
     def _send_chunk(
         self, upload_path: str, form: dict[str, Any], part: tuple[str, bytes], *, target: str, size: int
@@ -179,27 +176,40 @@ class DatasetsMixin(HopsworksBaseHook):
         that may have reached the server (a dropped connection, a timeout, a 5xx), that
         refusal means success when the file is there at its full size.
         """
-        what = f"POST {API_PREFIX}{upload_path}"
-        ambiguous = False
 
-        def attempt() -> None:
-            nonlocal ambiguous
-            try:
-                self._send(
-                    "POST", upload_path, data=form, files={"file": (*part, "application/octet-stream")}
-                )
-            except HopsworksApiError as err:
-                if err.error_code == 110012 and ambiguous and self._has_size(target, size):
-                    self.log.warning("The upload of %s completed although its answer was lost", target)
-                    return
-                raise
-            except BaseException as exc:
-                ambiguous = ambiguous or is_ambiguous(exc)
-                raise
+        def send() -> bool:
+            self._send("POST", upload_path, data=form, files={"file": (*part, "application/octet-stream")})
+            return True
 
-        retrying(self.retry_policy, what, sleep=self.clock.sleep, logger=self.log)(attempt)
+        def recover() -> bool | None:
+            if not self._has_size(target, size):
+                return None
+            self.log.warning("The upload of %s completed although its answer was lost", target)
+            return True
+
+        call_not_idempotent(
+            self.retry_policy,
+            call_name("POST", upload_path),
+            send,
+            recover,
+            recover_on=_already_exists,
+            sleep=self.clock.sleep,
+            logger=self.log,
+        )
 
     def _has_size(self, path: str, size: int) -> bool:
         found = self.stat(path)
         attributes = (found or {}).get("attributes")
         return isinstance(attributes, dict) and attributes.get("size") == size
+
+
+def _already_exists(error: BaseException) -> bool:
+    """Hopsworks' "destination already exists" refusal of an upload (110012)."""
+    return isinstance(error, HopsworksApiError) and error.error_code == 110012
+
+
+def _local_file(local_path: str | os.PathLike[str]) -> Path:
+    local = Path(local_path)
+    if not local.is_file():
+        raise HopsworksConfigError(f"Cannot upload {str(local)!r}: no such file")
+    return local

@@ -9,10 +9,9 @@ from typing import Any
 
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
-from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
-from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
+from airflow_provider_hopsjobs.hooks.retry_policy import call_not_idempotent
 from airflow_provider_hopsjobs.hooks.timestamps import parse_timestamp
-from airflow_provider_hopsjobs.hooks.wire import collection, json_body, string_list
+from airflow_provider_hopsjobs.hooks.wire import call_name, collection, json_body, string_list
 
 
 def args_string(args: str | Sequence[str] | None) -> str:
@@ -51,38 +50,29 @@ class ExecutionsMixin(HopsworksBaseHook):
         """
         path = self._job_path(job_name, "executions")
         body = args_string(args)
-        what = f"POST {API_PREFIX}{path}"
-        baseline_id: int | None = None
-        ambiguous = False
+        what = call_name("POST", path)
+        baseline_id = self._newest_execution_id(job_name)
 
-        def attempt() -> dict[str, Any]:
-            nonlocal baseline_id, ambiguous
-            if baseline_id is None:
-                baseline_id = self._newest_execution_id(job_name)
-            elif ambiguous:
-                found = self._find_lost_execution(job_name, body, baseline_id, known_ids)
-                if found is not None:
-                    self.log.warning(
-                        "The start request for job %s was interrupted, but it had started execution %s; "
-                        "using that one instead of starting another",
-                        job_name,
-                        found.get("id"),
-                    )
-                    return found
-            try:
-                response = self._send(
-                    "POST",
-                    path,
-                    data=body.encode("utf-8"),
-                    headers={"Content-Type": "text/plain; charset=utf-8"},
-                )
-            except BaseException as exc:
-                ambiguous = ambiguous or is_ambiguous(exc)
-                raise
+        def send() -> dict[str, Any]:
+            response = self._send(
+                "POST", path, data=body.encode("utf-8"), headers={"Content-Type": "text/plain; charset=utf-8"}
+            )
             return dict(json_body(response, what) or {})
 
-        retryer = retrying(self.retry_policy, what, sleep=self.clock.sleep, logger=self.log)
-        execution: dict[str, Any] = retryer(attempt)
+        def recover() -> dict[str, Any] | None:
+            found = self._find_lost_execution(job_name, body, baseline_id, known_ids)
+            if found is not None:
+                self.log.warning(
+                    "The start request for job %s was interrupted, but it had started execution %s; "
+                    "using that one instead of starting another",
+                    job_name,
+                    found.get("id"),
+                )
+            return found
+
+        execution = call_not_idempotent(
+            self.retry_policy, what, send, recover, sleep=self.clock.sleep, logger=self.log
+        )
         self.log.info("Started execution %s of Hopsworks job %s", execution.get("id"), job_name)
         return execution
 
