@@ -66,7 +66,7 @@ class LogsMixin(ExecutionsMixin, DatasetsMixin):
             file_path = dto.get("path")
             if not file_path:
                 execution = self.get_execution(job_name, execution_id)
-                file_path = execution.get("stdoutPath" if kind == "out" else "stderrPath")
+                file_path = execution.stdout_path if kind == "out" else execution.stderr_path
             if not file_path:
                 raise HopsworksLogUnavailableError(
                     f"The {kind} log of execution {execution_id} of job {job_name} is too big to show inline "

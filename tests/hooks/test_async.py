@@ -19,6 +19,7 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksApiUnavailableError,
     HopsworksNotFoundError,
 )
+from airflow_provider_hopsjobs.execution import Execution, Outcome
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from tests.hooks.conftest import API_KEY, FakeClock
@@ -96,31 +97,37 @@ def execution(id_: int, state: str = "RUNNING") -> dict:
 async def test_get_execution(fake, clock):
     fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7)))
     hook = make_hook(clock)
-    assert (await hook.async_get_execution("etl", 7))["state"] == "RUNNING"
-    assert (await hook.async_get_execution("etl", 7))["id"] == 7
+    assert await hook.async_get_execution("etl", 7) == Execution(
+        id=7,
+        job_name="etl",
+        state="RUNNING",
+        final_status="UNDEFINED",
+        submission_time="2024-05-01T10:00:00.000Z",
+    )
+    assert (await hook.async_get_execution("etl", 7, job_type="spark")).job_type == "SPARK"
     paths = [r[1] for r in fake.requests]
     assert paths.count("/hopsworks-api/api/project/getProjectInfo/demo") == 1
     assert all(r[3] == f"ApiKey {API_KEY}" for r in fake.requests)
 
 
-async def test_latest_execution_and_empty_history(fake, clock):
-    fake.answer(
-        "GET",
-        EXEC,
-        partial(web.json_response, {"href": "x", "count": 0}),
-        partial(web.json_response, {"href": "x", "count": 3, "items": [execution(3)]}),
-    )
-    hook = make_hook(clock)
-    assert await hook.async_get_latest_execution("etl") is None
-    assert (await hook.async_get_latest_execution("etl"))["id"] == 3
-    assert fake.requests[-1][1] == f"{EXEC}?sort_by=submissiontime:desc&limit=1"
-
-
 async def test_stop_execution(fake, clock):
     fake.answer("PUT", f"{EXEC}/7/status", partial(web.json_response, execution(7), status=202))
-    result = await make_hook(clock).async_stop_execution("etl", 7)
-    assert result["id"] == 7
+    result = await make_hook(clock).async_stop_execution("etl", 7, job_type="python")
+    assert (result.id, result.job_name, result.state, result.job_type) == (7, "etl", "RUNNING", "PYTHON")
     assert json.loads(fake.requests[-1][2]) == {"state": "stopped"}
+
+
+async def test_stop_execution_with_empty_answer_reads_the_execution(fake, clock):
+    fake.answer("PUT", f"{EXEC}/7/status", partial(web.Response, status=202))
+    fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7, "KILLED")))
+    result = await make_hook(clock).async_stop_execution("etl", 7, job_type="spark")
+    assert (result.id, result.state, result.job_type, result.outcome) == (
+        7,
+        "KILLED",
+        "SPARK",
+        Outcome.KILLED,
+    )
+    assert [r[:2] for r in fake.requests[-2:]] == [("PUT", f"{EXEC}/7/status"), ("GET", f"{EXEC}/7")]
 
 
 async def test_not_found_maps_like_the_sync_path(fake, clock):
@@ -148,7 +155,7 @@ async def test_retries_5xx_and_honours_retry_after(fake, clock):
         partial(web.json_response, execution(7, "FINISHED")),
     )
     hook = make_hook(clock)
-    assert (await hook.async_get_execution("etl", 7))["state"] == "FINISHED"
+    assert (await hook.async_get_execution("etl", 7)).state == "FINISHED"
     sleeps = clock.sleeps
     assert sleeps[0] == 3.0
     assert len(sleeps) == 2
@@ -218,7 +225,7 @@ async def test_connection_is_never_fetched_synchronously_on_the_loop(fake, clock
         return original(cls, conn_id)
 
     monkeypatch.setattr(BaseHook, "get_connection", classmethod(guarded))
-    assert (await make_hook(clock).async_get_execution("etl", 7))["id"] == 7
+    assert (await make_hook(clock).async_get_execution("etl", 7)).id == 7
 
 
 def use_connection_extra(monkeypatch, **extra) -> None:
@@ -245,7 +252,7 @@ async def test_project_id_extra_needs_no_look_up(fake, clock, monkeypatch):
     )
     use_connection_extra(monkeypatch, project_id=5)
     hook = make_hook(clock)
-    assert (await hook.async_get_execution("etl", 7))["id"] == 7
+    assert (await hook.async_get_execution("etl", 7)).id == 7
     assert [r[1] for r in fake.requests] == ["/hopsworks-api/api/project/5/jobs/etl/executions/7"]
 
 
