@@ -1,11 +1,12 @@
-"""Datasets: chunked flow upload, mkdir, stat, delete and streamed download."""
+"""Datasets: chunked flow upload (also only when the file changed), mkdir, stat, delete, streamed download."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,30 @@ class DatasetsMixin(HopsworksBaseHook):
         self.log.info("Uploaded %s (%d bytes) to %s", local, size, target)
         return target
 
+    def upload_file_if_changed(self, local_path: str | os.PathLike[str], remote_dir: str) -> tuple[str, bool]:
+        """Upload ``local_path`` into ``remote_dir`` unless an identical file is already there.
+
+        Identical means the same size and the same SHA-256 of its bytes (the remote file is
+        downloaded to compare, only when the sizes agree). Otherwise the file is uploaded
+        over whatever is there. Returns the remote path and whether it was uploaded.
+        """
+        local = _local_file(local_path)
+        remote_path = f"{remote_dir.rstrip('/')}/{local.name}"
+        current = self.stat(remote_path)
+        if current is not None:
+            attributes = (
+                current.get("attributes") if isinstance(current.get("attributes"), Mapping) else current
+            )
+            size = attributes.get("size") if isinstance(attributes, Mapping) else None
+            if (
+                size is not None
+                and int(size) == local.stat().st_size
+                and _sha256_of_chunks(self.download(remote_path)) == _sha256_of_file(local)
+            ):
+                self.log.info("%s already holds an identical %s; not uploading.", remote_dir, local.name)
+                return remote_path, False
+        return self.upload_file(local, remote_dir, overwrite=True), True
+
     def _upload_chunks(self, local: Path, directory: str, target: str, size: int) -> None:
         name = local.name
         chunk_size = int(self.upload_chunk_size)
@@ -213,3 +238,15 @@ def _local_file(local_path: str | os.PathLike[str]) -> Path:
     if not local.is_file():
         raise HopsworksConfigError(f"Cannot upload {str(local)!r}: no such file")
     return local
+
+
+def _sha256_of_chunks(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_of_file(path: Path) -> str:
+    with path.open("rb") as handle:
+        return _sha256_of_chunks(iter(lambda: handle.read(1 << 20), b""))
