@@ -8,14 +8,9 @@ from typing import Any, Literal
 
 from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
-from airflow_provider_hopsjobs.hooks.job_config import (
-    CONFIG_TYPES,
-    JobConfigRequest,
-    diff_config,
-    normalise_job_type,
-    updated_config,
-)
+from airflow_provider_hopsjobs.hooks.job_config import JobConfigRequest, diff_config, updated_config
 from airflow_provider_hopsjobs.hooks.wire import call_name, collection, json_body, string_list
+from airflow_provider_hopsjobs.job_types import CONFIG_TYPES, creatable_job_type
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,7 @@ class JobsMixin(HopsworksBaseHook):
         When neither answers (a type the cluster does not enable, an environment that is
         missing) the result is the bare ``{"type": ...}`` and Hopsworks fills in its defaults.
         """
-        kind = normalise_job_type(job_type)
+        kind = creatable_job_type(job_type)
         try:
             return dict(self._request_json("GET", self._project_path("jobs", kind.lower(), "configuration")))
         except HopsworksApiError as first:
