@@ -164,7 +164,8 @@ def is_transient(exc: BaseException | None) -> bool:
     return isinstance(exc, _TRANSIENT_EXCEPTIONS)
 
 
-_OUTAGE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+#: The errors :func:`is_outage` accepts, for an ``except`` clause that handles them.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     # What the policy raises when it gives up on transient failures.
     HopsworksApiUnavailableError,
     # Raw failures to reach the API, from code outside the policy (or the standard library).
@@ -182,7 +183,7 @@ def is_outage(error: BaseException | None) -> bool:
     """Outside the policy: True when an error that reached the caller means "the API could not be
     reached" (so a wait may ride it out), rather than "the API answered and refused".
     """
-    return isinstance(error, _OUTAGE_EXCEPTIONS)
+    return isinstance(error, OUTAGE_ERRORS)
 
 
 def is_ambiguous(exc: BaseException | None) -> bool:

@@ -17,6 +17,7 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksNotFoundError,
 )
 from airflow_provider_hopsjobs.hooks.retry_policy import (
+    OUTAGE_ERRORS,
     NotReady,
     RetryPolicy,
     TransientHttpError,
@@ -303,6 +304,13 @@ async def test_async_call_charges_the_bare_attempt_to_the_budget(monkeypatch):
 )
 def test_is_outage_names_what_a_wait_rides_out(error, outage):
     assert is_outage(error) is outage
+    try:
+        raise error or ValueError()
+    except OUTAGE_ERRORS:
+        caught = True
+    except Exception:
+        caught = False
+    assert caught is outage  # the tuple for an except clause says the same
 
 
 class Recorder:
