@@ -1,59 +1,62 @@
 """The hook's foundation: connection settings, one sync and one async transport, the project.
 
-Every request, sync or async, goes through :meth:`HopsworksBaseHook._request` or
-:meth:`HopsworksBaseHook._arequest`, which share the retry policy and the error mapping.
-The parts of the API (jobs, executions, logs, datasets, schedules) live in their own
-modules as mixins over this class; :class:`~.hopsworks.HopsworksHook` puts them together.
+Every request goes through one path per transport: :meth:`HopsworksBaseHook._request`
+(requests) or :meth:`HopsworksBaseHook._arequest` (aiohttp). Both run under the same retry
+policy (:mod:`.retry_policy`), read an error answer with the same function
+(:func:`.errors.response_error`), build their paths with the same functions (:mod:`.wire`)
+and learn the project by the same rules (:mod:`.project`). The parts of the API (jobs,
+executions, logs, datasets, schedules) live in their own modules as mixins over this class;
+:class:`~.hopsworks.HopsworksHook` puts them together.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_hopsjobs import __version__, get_provider_info
 from airflow_provider_hopsjobs._compat import BaseHook
-from airflow_provider_hopsjobs.errors import (
-    HopsworksApiError,
-    HopsworksConfigError,
-    HopsworksError,
-    HopsworksNotFoundError,
-)
+from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
+from airflow_provider_hopsjobs.errors import HopsworksError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.connection import (
-    API_PREFIX,
     HopsworksConnectionSettings,
+    aget_connection,
+    asettings_from_connection,
     settings_from_connection,
 )
-from airflow_provider_hopsjobs.hooks.errors import api_error_from_response, describe_response
+from airflow_provider_hopsjobs.hooks.errors import ERROR_BODY_LIMIT, response_error
 from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
-from airflow_provider_hopsjobs.hooks.retry_policy import (
-    RetryPolicy,
-    TransientHttpError,
-    async_call,
-    is_retryable_status,
-    parse_retry_after,
-    retrying,
+from airflow_provider_hopsjobs.hooks.project import ProjectLookup, ProjectRef, project_from_info
+from airflow_provider_hopsjobs.hooks.retry_policy import RetryPolicy, async_call, retrying
+from airflow_provider_hopsjobs.hooks.wire import (
+    call_name,
+    job_path,
+    json_body,
+    parse_json,
+    project_path,
+    segment,
 )
 
 if TYPE_CHECKING:
     import aiohttp
+    from typing_extensions import Unpack
 
 DEFAULT_CONN_ID = "hopsworks_default"
-_ERROR_BODY_LIMIT = 64 * 1024
 
 
-def segment(value: str | int) -> str:
-    """One URL path segment; ``/`` becomes ``%2F`` as Hopsworks' dataset paths expect."""
-    return quote(str(value), safe="")
+class SendOptions(TypedDict, total=False):
+    """What a sync request may carry besides its method and path."""
+
+    params: Sequence[tuple[str, Any]] | None
+    json: Any
+    data: Any
+    files: Any
+    headers: Mapping[str, str] | None
+    stream: bool
 
 
 class HopsworksBaseHook(BaseHook):
@@ -75,12 +78,9 @@ class HopsworksBaseHook(BaseHook):
         self._retry_policy_override = RetryPolicy.coerce(retry_policy)
         self._settings: HopsworksConnectionSettings | None = None
         self._session: requests.Session | None = None
-        self._project_id: int | None = None
-        self._project_name: str | None = None
-        # Injected in tests so that waits cost no time.
-        self._sleep: Callable[[float], None] = time.sleep
-        self._clock: Callable[[], float] = time.monotonic
-        self._async_sleep: Callable[[float], Any] = asyncio.sleep
+        self._project = ProjectRef()
+        #: Retry waits and the log wait's deadline read time and sleep here (tests put a fake one).
+        self.clock: Clock = SYSTEM_CLOCK
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -116,6 +116,8 @@ class HopsworksBaseHook(BaseHook):
     def retry_policy(self) -> RetryPolicy:
         return self.settings.retry_policy
 
+    # -- the sync transport ---------------------------------------------------------------
+
     def get_conn(self) -> requests.Session:
         """The hook's pooled session (one per hook, created on first use)."""
         if self._session is None:
@@ -133,176 +135,46 @@ class HopsworksBaseHook(BaseHook):
             self._session.close()
             self._session = None
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Sequence[tuple[str, Any]] | None = None,
-        json: Any = None,
-        data: Any = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
-        stream: bool = False,
-    ) -> requests.Response:
-        """One attempt: send, and turn an error status into the matching exception."""
+    def _send(self, method: str, path: str, **options: Unpack[SendOptions]) -> requests.Response:
+        """One attempt: send, and raise what an error answer means (:func:`.errors.response_error`)."""
         settings = self.settings
         # No Accept header: the download endpoint produces octet-stream and a strict server
         # would answer "Accept: application/json" with 406.
-        request_headers = {"Authorization": settings.authorization}
-        request_headers.update(headers or {})
+        headers = {"Authorization": settings.authorization, **(options.get("headers") or {})}
         response = self.get_conn().request(
             method,
             settings.api_url + path,
-            params=list(params or ()),
-            json=json,
-            data=data,
-            files=files,
-            headers=request_headers,
+            params=list(options.get("params") or ()),
+            json=options.get("json"),
+            data=options.get("data"),
+            files=options.get("files"),
+            headers=headers,
             timeout=(settings.connect_timeout, settings.read_timeout),
             verify=settings.verify,
-            stream=stream,
+            stream=options.get("stream", False),
             allow_redirects=False,
         )
-        self._raise_for_status(response, f"{method} {API_PREFIX}{path}")
-        return response
-
-    @staticmethod
-    def _raise_for_status(response: requests.Response, what: str) -> None:
-        if response.status_code < 300:
-            return
-        try:
-            body = next(response.iter_content(_ERROR_BODY_LIMIT), b"")
-        except requests.RequestException:
-            body = b""
-        finally:
-            response.close()
         status = response.status_code
-        if is_retryable_status(status):
-            raise TransientHttpError(
-                describe_response(status, body)[0],
-                status_code=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
-        if 300 <= status < 400:
-            raise HopsworksApiError(
-                f"Hopsworks answered {what} with a redirect (HTTP {status}); check the connection's "
-                "host and scheme",
-                status_code=status,
-            )
-        raise api_error_from_response(status, body, what)
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Sequence[tuple[str, Any]] | None = None,
-        json: Any = None,
-        data: Any = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
-        stream: bool = False,
-    ) -> requests.Response:
-        """Every sync call goes through here: one attempt per try, under the retry policy."""
-        what = f"{method} {API_PREFIX}{path}"
-        retryer = retrying(self.retry_policy, what, sleep=self._sleep, logger=self.log)
-        response: requests.Response = retryer(
-            self._send,
-            method,
-            path,
-            params=params,
-            json=json,
-            data=data,
-            files=files,
-            headers=headers,
-            stream=stream,
+        body = _read_error_body(response) if status >= 300 else b""
+        error = response_error(
+            status, body, call_name(method, path), retry_after=response.headers.get("Retry-After")
         )
+        if error is not None:
+            raise error
         return response
 
-    def _request_json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return json_body(self._request(method, path, **kwargs), f"{method} {API_PREFIX}{path}")
+    def _request(self, method: str, path: str, **options: Unpack[SendOptions]) -> requests.Response:
+        """Every sync call goes through here: one :meth:`_send` per attempt, under the retry policy."""
+        retryer = retrying(
+            self.retry_policy, call_name(method, path), sleep=self.clock.sleep, logger=self.log
+        )
+        response: requests.Response = retryer(self._send, method, path, **options)
+        return response
 
-    def _resolve_project(self, *, force: bool = False) -> tuple[int, str]:
-        if not force and self._project_id is not None and self._project_name is not None:
-            return self._project_id, self._project_name
-        settings = self.settings
-        if settings.project_name:
-            what = f"project {settings.project_name!r}"
-            path = f"/project/getProjectInfo/{segment(settings.project_name)}"
-        else:
-            what = f"project id {settings.project_id}"
-            path = f"/project/{settings.project_id}"
-        try:
-            info = self._request_json("GET", path)
-        except HopsworksNotFoundError as err:
-            raise HopsworksNotFoundError(
-                f"Hopsworks has no {what}, or the API key's user is not a member of it ({err})",
-                status_code=err.status_code,
-                error_code=err.error_code,
-                error_msg=err.error_msg,
-                usr_msg=err.usr_msg,
-            ) from err
-        self._project_id, self._project_name = project_from_info(info, settings)
-        return self._project_id, self._project_name
+    def _request_json(self, method: str, path: str, **options: Unpack[SendOptions]) -> Any:
+        return json_body(self._request(method, path, **options), call_name(method, path))
 
-    @property
-    def project_id(self) -> int:
-        """The project's numeric id (the extra's ``project_id``, or looked up once by name)."""
-        if self._project_id is None:
-            if self.settings.project_id is not None and not self.settings.project_name:
-                self._project_id = self.settings.project_id
-            elif self.settings.project_id is not None and self.settings.project_name:
-                self._project_id, self._project_name = self.settings.project_id, self.settings.project_name
-            else:
-                self._resolve_project()
-        assert self._project_id is not None
-        return self._project_id
-
-    @property
-    def project_name(self) -> str:
-        """The project's name (the connection's, or looked up once by id)."""
-        if self._project_name is None:
-            if self.settings.project_name and self._project_id is not None:
-                self._project_name = self.settings.project_name
-            else:
-                self._resolve_project()
-        assert self._project_name is not None
-        return self._project_name
-
-    def _project_path(self, *segments: str | int) -> str:
-        return f"/project/{self.project_id}/" + "/".join(str(s) for s in segments)
-
-    def test_connection(self) -> tuple[bool, str]:
-        """Resolve the project; say which one, or why not. Never echoes the key."""
-        try:
-            project_id, name = self._resolve_project(force=True)
-        except HopsworksError as err:
-            return False, str(err)
-        except Exception as err:  # the connection test must answer, whatever went wrong
-            return False, f"{type(err).__name__}: {err}"
-        return True, f"Connected to project {name} (id {project_id})"
-
-    def job_url(self, job_name: str) -> str:
-        """The job's page in the Hopsworks UI."""
-        return f"{self.settings.base_url}/p/{self.project_id}/jobs/named/{segment(job_name)}"
-
-    def execution_url(self, job_name: str, execution_id: int) -> str:
-        """The job's executions page, the page Hopsworks' own SDK links an execution to."""
-        return f"{self.job_url(job_name)}/executions"
-
-    def _job_path(self, job_name: str, *rest: str | int) -> str:
-        validate_job_name(job_name)
-        return self._project_path("jobs", segment(job_name), *rest)
-
-    def _get_job_or_none(self, job_name: str) -> dict[str, Any] | None:
-        """The JobDTO, or None when Hopsworks says the job does not exist (130009)."""
-        try:
-            return dict(self._request_json("GET", self._job_path(job_name)))
-        except HopsworksNotFoundError as err:
-            if err.error_code in (None, 130009):
-                return None
-            raise
+    # -- the async transport --------------------------------------------------------------
 
     async def _asend(
         self,
@@ -314,7 +186,8 @@ class HopsworksBaseHook(BaseHook):
         params: Sequence[tuple[str, Any]] | None,
         json: Any,
     ) -> Any:
-        what = f"{method} {API_PREFIX}{path}"
+        """One async attempt: send, raise what an error answer means, else read its JSON."""
+        what = call_name(method, path)
         async with session.request(
             method,
             settings.api_url + path,
@@ -324,21 +197,10 @@ class HopsworksBaseHook(BaseHook):
             allow_redirects=False,
         ) as response:
             status = response.status
-            if status >= 300:
-                body = await response.content.read(_ERROR_BODY_LIMIT)
-                if is_retryable_status(status):
-                    raise TransientHttpError(
-                        describe_response(status, body)[0],
-                        status_code=status,
-                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                    )
-                if status < 400:
-                    raise HopsworksApiError(
-                        f"Hopsworks answered {what} with a redirect (HTTP {status}); check the connection's "
-                        "host and scheme",
-                        status_code=status,
-                    )
-                raise api_error_from_response(status, body, what)
+            body = await response.content.read(ERROR_BODY_LIMIT) if status >= 300 else b""
+            error = response_error(status, body, what, retry_after=response.headers.get("Retry-After"))
+            if error is not None:
+                raise error
             return parse_json(await response.read(), what)
 
     async def _arequest(
@@ -352,10 +214,9 @@ class HopsworksBaseHook(BaseHook):
         """Every async call goes through here, under the same retry policy as the sync ones."""
         settings = await self._aget_settings()
         session = await async_session.get_session(settings)
-        what = f"{method} {API_PREFIX}{path}"
         return await async_call(
             settings.retry_policy,
-            what,
+            call_name(method, path),
             self._asend,
             session,
             settings,
@@ -363,102 +224,95 @@ class HopsworksBaseHook(BaseHook):
             path,
             params=params,
             json=json,
-            sleep=self._async_sleep,
+            sleep=self.clock.async_sleep,
             logger=self.log,
         )
 
+    # -- the project ------------------------------------------------------------------------
+
+    def _resolve_project(self, *, force: bool = False) -> ProjectRef:
+        """Look the project up (once per hook, unless ``force``); sets and returns its id and name."""
+        if force or not self._project.complete:
+            lookup = ProjectLookup.of(self.settings)
+            with lookup.explaining_not_found():
+                info = self._request_json("GET", lookup.path)
+            self._project = project_from_info(info, self.settings)
+        return self._project
+
+    async def _aresolve_project(self, settings: HopsworksConnectionSettings) -> ProjectRef:
+        lookup = ProjectLookup.of(settings)
+        with lookup.explaining_not_found():
+            info = await self._arequest("GET", lookup.path)
+        self._project = project_from_info(info, settings)
+        return self._project
+
+    @property
+    def project_id(self) -> int:
+        """The project's numeric id (the extra's ``project_id``, or looked up once by name)."""
+        self._project = self._project.with_connection_id(self.settings)
+        project_id = self._project.id if self._project.id is not None else self._resolve_project().id
+        assert project_id is not None
+        return project_id
+
     async def _aproject_id(self) -> int:
         settings = await self._aget_settings()
-        if self._project_id is None:
-            if settings.project_id is not None:
-                self._project_id = settings.project_id
-                self._project_name = settings.project_name or self._project_name
-            else:
-                info = await self._arequest(
-                    "GET", f"/project/getProjectInfo/{segment(settings.project_name or '')}"
-                )
-                self._project_id, self._project_name = project_from_info(info, settings)
-        return self._project_id
+        self._project = self._project.with_connection_id(settings)
+        project = self._project if self._project.id is not None else await self._aresolve_project(settings)
+        assert project.id is not None
+        return project.id
+
+    @property
+    def project_name(self) -> str:
+        """The project's name (the connection's, or looked up once by id)."""
+        self._project = self._project.with_connection_name(self.settings)
+        name = self._project.name if self._project.name is not None else self._resolve_project().name
+        assert name is not None
+        return name
+
+    def _project_path(self, *segments: str | int) -> str:
+        return project_path(self.project_id, *segments)
+
+    def _job_path(self, job_name: str, *rest: str | int) -> str:
+        validate_job_name(job_name)  # before the project look-up: a bad name sends nothing
+        return job_path(self.project_id, job_name, *rest)
 
     async def _ajob_path(self, job_name: str, *rest: str | int) -> str:
         validate_job_name(job_name)
-        project_id = await self._aproject_id()
-        return f"/project/{project_id}/jobs/{segment(job_name)}" + "".join(f"/{s}" for s in rest)
+        return job_path(await self._aproject_id(), job_name, *rest)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Resolve the project; say which one, or why not. Never echoes the key."""
+        try:
+            project = self._resolve_project(force=True)
+        except HopsworksError as err:
+            return False, str(err)
+        except Exception as err:  # the connection test must answer, whatever went wrong
+            return False, f"{type(err).__name__}: {err}"
+        return True, f"Connected to project {project.name} (id {project.id})"
+
+    def job_url(self, job_name: str) -> str:
+        """The job's page in the Hopsworks UI."""
+        return f"{self.settings.base_url}/p/{self.project_id}/jobs/named/{segment(job_name)}"
+
+    def execution_url(self, job_name: str, execution_id: int) -> str:
+        """The job's executions page, the page Hopsworks' own SDK links an execution to."""
+        return f"{self.job_url(job_name)}/executions"
+
+    def _get_job_or_none(self, job_name: str) -> dict[str, Any] | None:
+        """The JobDTO, or None when Hopsworks says the job does not exist (130009)."""
+        try:
+            return dict(self._request_json("GET", self._job_path(job_name)))
+        except HopsworksNotFoundError as err:
+            if err.error_code in (None, 130009):
+                return None
+            raise
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    count: int | None
-
-
-def collection(data: Any) -> Page:
-    """A Hopsworks collection; an empty one comes without ``items`` at all."""
-    if not isinstance(data, Mapping):
-        return Page([], None)
-    items = data.get("items") or []
-    count = data.get("count")
-    return Page([dict(i) for i in items], int(count) if isinstance(count, (int, float)) else None)
-
-
-def string_list(values: Sequence[str] | str, name: str) -> list[str]:
-    if isinstance(values, str):
-        return [values] if values else []
-    if not all(isinstance(v, str) for v in values):
-        raise HopsworksConfigError(f"{name} entries must be strings")
-    return list(values)
-
-
-def parse_json(body: bytes, what: str) -> Any:
-    if not body or not body.strip():
-        return None
+def _read_error_body(response: requests.Response) -> bytes:
+    """The start of an error answer's body; the response is closed (its connection reused)."""
     try:
-        return json.loads(body)
-    except ValueError as err:
-        raise HopsworksApiError(f"Hopsworks answered {what} with a body that is not JSON") from err
-
-
-def json_body(response: requests.Response, what: str) -> Any:
-    return parse_json(response.content, what)
-
-
-def project_from_info(info: Any, settings: HopsworksConnectionSettings) -> tuple[int, str]:
-    raw_id = info.get("projectId", info.get("id")) if isinstance(info, Mapping) else None
-    if raw_id is None:
-        raise HopsworksApiError("Hopsworks' project information has no projectId")
-    project_id = int(raw_id)
-    name = info.get("projectName") or info.get("name") or settings.project_name or str(project_id)
-    return project_id, str(name)
-
-
-async def aget_connection(conn_id: str) -> Any:
-    """Fetch a connection from async code without a synchronous look-up on the event loop.
-
-    ``BaseHook.aget_connection`` exists from Airflow 3.1, but before 3.3.2 it masks secrets
-    with a synchronous supervisor call that can deadlock beside another async call; there,
-    and on 3.0, the sync look-up runs in a worker thread instead.
-    """
-    from airflow.sdk import Connection
-
-    if hasattr(BaseHook, "aget_connection") and hasattr(Connection, "aextra_dejson"):
-        return await BaseHook.aget_connection(conn_id)
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(BaseHook.get_connection)(conn_id)
-
-
-async def asettings_from_connection(
-    conn: Any, *, project: str | None, retry_policy: RetryPolicy | None
-) -> HopsworksConnectionSettings:
-    """Parse settings in async code; the key is masked with the async masker when there is one."""
-    try:
-        from airflow.sdk.log import amask_secret
-    except ImportError:
-        from asgiref.sync import sync_to_async
-
-        parse = sync_to_async(settings_from_connection)
-        result: HopsworksConnectionSettings = await parse(conn, project=project, retry_policy=retry_policy)
-        return result
-    settings = settings_from_connection(conn, project=project, retry_policy=retry_policy, mask=False)
-    await amask_secret(settings.api_key)
-    return settings
+        return next(response.iter_content(ERROR_BODY_LIMIT), b"")
+    except requests.RequestException:
+        return b""
+    finally:
+        response.close()

@@ -3,7 +3,8 @@
 Everything that can be wrong with a connection (no host, no key, no project, a bad
 ``verify`` value, a timeout that is not a number) is reported here, before the hook sends
 a single request. The API key is registered with Airflow's secrets masker as soon as it
-is read, so it is redacted from any log line that might still carry it.
+is read, so it is redacted from any log line that might still carry it. Async code reads
+the connection and masks the key without a synchronous call on the event loop.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from airflow_provider_hopsjobs._compat import BaseHook
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.retry_policy import RetryPolicy
 
@@ -269,3 +271,36 @@ def settings_from_connection(
         read_timeout=_number(conn_id, "read_timeout", _extra(extras, "read_timeout"), DEFAULT_READ_TIMEOUT),
         retry_policy=retry_policy or _retry_policy(conn_id, extras),
     )
+
+
+async def aget_connection(conn_id: str) -> Any:
+    """Fetch a connection from async code without a synchronous look-up on the event loop.
+
+    ``BaseHook.aget_connection`` exists from Airflow 3.1, but before 3.3.2 it masks secrets
+    with a synchronous supervisor call that can deadlock beside another async call; there,
+    and on 3.0, the sync look-up runs in a worker thread instead.
+    """
+    from airflow.sdk import Connection
+
+    if hasattr(BaseHook, "aget_connection") and hasattr(Connection, "aextra_dejson"):
+        return await BaseHook.aget_connection(conn_id)
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(BaseHook.get_connection)(conn_id)
+
+
+async def asettings_from_connection(
+    conn: Any, *, project: str | None, retry_policy: RetryPolicy | None
+) -> HopsworksConnectionSettings:
+    """Parse settings in async code; the key is masked with the async masker when there is one."""
+    try:
+        from airflow.sdk.log import amask_secret
+    except ImportError:
+        from asgiref.sync import sync_to_async
+
+        parse = sync_to_async(settings_from_connection)
+        result: HopsworksConnectionSettings = await parse(conn, project=project, retry_policy=retry_policy)
+        return result
+    settings = settings_from_connection(conn, project=project, retry_policy=retry_policy, mask=False)
+    await amask_secret(settings.api_key)
+    return settings

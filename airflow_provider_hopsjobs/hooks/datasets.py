@@ -1,11 +1,12 @@
-"""Datasets: chunked flow upload, mkdir, stat, delete and streamed download."""
+"""Datasets: chunked flow upload (also only when the file changed), mkdir, stat, delete, streamed download."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksConfigError,
     HopsworksNotFoundError,
 )
-from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, segment
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
-from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
+from airflow_provider_hopsjobs.hooks.retry_policy import call_not_idempotent
+from airflow_provider_hopsjobs.hooks.wire import call_name, segment
 
 
 class DatasetsMixin(HopsworksBaseHook):
@@ -119,22 +121,57 @@ class DatasetsMixin(HopsworksBaseHook):
         server); the directory is created when missing. Returns the project-relative path
         of the uploaded file, e.g. ``Resources/jobs/etl/script.py``.
         """
-        local = Path(local_path)
-        if not local.is_file():
-            raise HopsworksConfigError(f"Cannot upload {str(local)!r}: no such file")
+        local = _local_file(local_path)
         directory = self._dataset_relative(remote_dir)
         if not directory:
             raise HopsworksConfigError(
                 "remote_dir must be a directory inside a dataset, e.g. Resources/jobs/etl"
             )
-        name = local.name
-        target = f"{directory}/{name}"
+        target = f"{directory}/{local.name}"
         if self.stat(directory) is None:
             self.mkdir(directory)
         if overwrite and self.stat(target) is not None:
             with contextlib.suppress(HopsworksNotFoundError):  # a retried delete finds it gone
                 self.delete_path(target)
         size = local.stat().st_size
+        try:
+            self._upload_chunks(local, directory, target, size)
+        except HopsworksApiError as err:
+            if _already_exists(err):
+                raise err.with_message(
+                    f"Cannot upload {local.name}: {target} already exists in project {self.project_name}; "
+                    "pass overwrite=True to replace it"
+                ) from err
+            raise
+        self.log.info("Uploaded %s (%d bytes) to %s", local, size, target)
+        return target
+
+    def upload_file_if_changed(self, local_path: str | os.PathLike[str], remote_dir: str) -> tuple[str, bool]:
+        """Upload ``local_path`` into ``remote_dir`` unless an identical file is already there.
+
+        Identical means the same size and the same SHA-256 of its bytes (the remote file is
+        downloaded to compare, only when the sizes agree). Otherwise the file is uploaded
+        over whatever is there. Returns the remote path and whether it was uploaded.
+        """
+        local = _local_file(local_path)
+        remote_path = f"{remote_dir.rstrip('/')}/{local.name}"
+        current = self.stat(remote_path)
+        if current is not None:
+            attributes = (
+                current.get("attributes") if isinstance(current.get("attributes"), Mapping) else current
+            )
+            size = attributes.get("size") if isinstance(attributes, Mapping) else None
+            if (
+                size is not None
+                and int(size) == local.stat().st_size
+                and _sha256_of_chunks(self.download(remote_path)) == _sha256_of_file(local)
+            ):
+                self.log.info("%s already holds an identical %s; not uploading.", remote_dir, local.name)
+                return remote_path, False
+        return self.upload_file(local, remote_dir, overwrite=True), True
+
+    def _upload_chunks(self, local: Path, directory: str, target: str, size: int) -> None:
+        name = local.name
         chunk_size = int(self.upload_chunk_size)
         # flow.js sends an empty file as one empty chunk; so do we.
         total_chunks = max(1, math.ceil(size / chunk_size))
@@ -152,21 +189,7 @@ class DatasetsMixin(HopsworksBaseHook):
             for number in range(1, total_chunks + 1):
                 chunk = handle.read(chunk_size)
                 form = {**fields, "flowChunkNumber": number, "flowCurrentChunkSize": len(chunk)}
-                try:
-                    self._send_chunk(upload_path, form, (name, chunk), target=target, size=size)
-                except HopsworksApiError as err:
-                    if err.error_code == 110012:
-                        raise HopsworksApiError(
-                            f"Cannot upload {name}: {target} already exists in project {self.project_name}; "
-                            "pass overwrite=True to replace it",
-                            status_code=err.status_code,
-                            error_code=err.error_code,
-                            error_msg=err.error_msg,
-                            usr_msg=err.usr_msg,
-                        ) from err
-                    raise
-        self.log.info("Uploaded %s (%d bytes) to %s", local, size, target)
-        return target
+                self._send_chunk(upload_path, form, (name, chunk), target=target, size=size)
 
     def _send_chunk(
         self, upload_path: str, form: dict[str, Any], part: tuple[str, bytes], *, target: str, size: int
@@ -178,27 +201,52 @@ class DatasetsMixin(HopsworksBaseHook):
         that may have reached the server (a dropped connection, a timeout, a 5xx), that
         refusal means success when the file is there at its full size.
         """
-        what = f"POST {API_PREFIX}{upload_path}"
-        ambiguous = False
 
-        def attempt() -> None:
-            nonlocal ambiguous
-            try:
-                self._send(
-                    "POST", upload_path, data=form, files={"file": (*part, "application/octet-stream")}
-                )
-            except HopsworksApiError as err:
-                if err.error_code == 110012 and ambiguous and self._has_size(target, size):
-                    self.log.warning("The upload of %s completed although its answer was lost", target)
-                    return
-                raise
-            except BaseException as exc:
-                ambiguous = ambiguous or is_ambiguous(exc)
-                raise
+        def send() -> bool:
+            self._send("POST", upload_path, data=form, files={"file": (*part, "application/octet-stream")})
+            return True
 
-        retrying(self.retry_policy, what, sleep=self._sleep, logger=self.log)(attempt)
+        def recover() -> bool | None:
+            if not self._has_size(target, size):
+                return None
+            self.log.warning("The upload of %s completed although its answer was lost", target)
+            return True
+
+        call_not_idempotent(
+            self.retry_policy,
+            call_name("POST", upload_path),
+            send,
+            recover,
+            recover_on=_already_exists,
+            sleep=self.clock.sleep,
+            logger=self.log,
+        )
 
     def _has_size(self, path: str, size: int) -> bool:
         found = self.stat(path)
         attributes = (found or {}).get("attributes")
         return isinstance(attributes, dict) and attributes.get("size") == size
+
+
+def _already_exists(error: BaseException) -> bool:
+    """Hopsworks' "destination already exists" refusal of an upload (110012)."""
+    return isinstance(error, HopsworksApiError) and error.error_code == 110012
+
+
+def _local_file(local_path: str | os.PathLike[str]) -> Path:
+    local = Path(local_path)
+    if not local.is_file():
+        raise HopsworksConfigError(f"Cannot upload {str(local)!r}: no such file")
+    return local
+
+
+def _sha256_of_chunks(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_of_file(path: Path) -> str:
+    with path.open("rb") as handle:
+        return _sha256_of_chunks(iter(lambda: handle.read(1 << 20), b""))

@@ -2,9 +2,10 @@
 
 Hopsworks answers errors with ``{"errorCode", "errorMsg", "usrMsg"}``; proxies and load
 balancers in front of it answer with HTML or plain text. Both transports (requests and
-aiohttp) hand the status, the body and its content type to :func:`api_error_from_response`,
-so a DAG author sees the same message whichever path failed. Only the response is read:
-request headers (and so the API key) never reach an exception.
+aiohttp) hand the status, the ``Retry-After`` header and up to :data:`ERROR_BODY_LIMIT` bytes
+of the body to :func:`response_error`, the one place that decides what an answer means, so
+a DAG author sees the same error whichever path failed. Only the response is read: request
+headers (and so the API key) never reach an exception.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ import re
 from typing import Any
 
 from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.hooks.retry_policy import (
+    TransientHttpError,
+    is_retryable_status,
+    parse_retry_after,
+)
+
+#: How much of an error answer's body is read: enough for any JSON error or a proxy's page.
+ERROR_BODY_LIMIT = 64 * 1024
 
 #: ``errorCode`` values that mean "this thing does not exist" even when sent with 400.
 NOT_FOUND_CODES: frozenset[int] = frozenset(
@@ -104,3 +113,34 @@ def api_error_from_response(status_code: int, body: bytes | str | None, what: st
     message, fields = describe_response(status_code, body)
     cls = HopsworksNotFoundError if is_not_found(status_code, fields["error_code"]) else HopsworksApiError
     return cls(f"Hopsworks rejected {what}: {message}", **fields)
+
+
+def response_error(
+    status_code: int, body: bytes | str | None, what: str, *, retry_after: str | None = None
+) -> Exception | None:
+    """What an answer means, for both transports: None for a success, else the exception to raise.
+
+    - 429 and 5xx: :class:`TransientHttpError`, which the retry policy retries (waiting the
+      server's ``Retry-After`` when it sent one);
+    - 3xx: :class:`HopsworksApiError`; the hook follows no redirect, and Hopsworks' API sends
+      none, so one means the connection's host or scheme is off;
+    - any other 4xx: :func:`api_error_from_response`.
+
+    :param body: the first :data:`ERROR_BODY_LIMIT` bytes of the body (read only for an error).
+    :param retry_after: the answer's ``Retry-After`` header, as sent.
+    """
+    if status_code < 300:
+        return None
+    if is_retryable_status(status_code):
+        return TransientHttpError(
+            describe_response(status_code, body)[0],
+            status_code=status_code,
+            retry_after=parse_retry_after(retry_after),
+        )
+    if status_code < 400:
+        return HopsworksApiError(
+            f"Hopsworks answered {what} with a redirect (HTTP {status_code}); check the connection's "
+            "host and scheme",
+            status_code=status_code,
+        )
+    return api_error_from_response(status_code, body, what)

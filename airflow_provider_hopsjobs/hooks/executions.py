@@ -1,17 +1,25 @@
-"""Executions: start without duplicates, read, list, stop, delete; async reads for triggers."""
+"""Executions: start without duplicates, read, list, stop, delete; async reads for triggers.
+
+Every ExecutionDTO Hopsworks answers with becomes an
+:class:`~airflow_provider_hopsjobs.execution.Execution` here, read once by
+:meth:`Execution.from_dto`; callers pass the job's type when they know it, since it decides
+the success rule.
+"""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
-from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, collection, json_body, string_list
-from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
-from airflow_provider_hopsjobs.hooks.retry_policy import is_ambiguous, retrying
-from airflow_provider_hopsjobs.hooks.timestamps import parse_timestamp
+from airflow_provider_hopsjobs.execution import Execution
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
+from airflow_provider_hopsjobs.hooks.retry_policy import call_not_idempotent
+from airflow_provider_hopsjobs.hooks.wire import call_name, collection, json_body, string_list
+
+#: How many of the newest executions the lost-start look-up reads.
+LOST_START_WINDOW = 20
 
 
 def args_string(args: str | Sequence[str] | None) -> str:
@@ -25,19 +33,22 @@ def args_string(args: str | Sequence[str] | None) -> str:
     return shlex.join(args)
 
 
-def _safe_timestamp(value: Any) -> datetime | None:
-    try:
-        return parse_timestamp(value)
-    except (TypeError, ValueError):
-        return None
+def stopped_execution(answer: Any) -> Mapping[str, Any] | None:
+    """The ExecutionDTO a stop request answered with; None when it answered with nothing."""
+    return answer if isinstance(answer, Mapping) and answer else None
 
 
 class ExecutionsMixin(HopsworksBaseHook):
     """The executions part of :class:`~.hopsworks.HopsworksHook`."""
 
     def start_execution(
-        self, job_name: str, args: str | Sequence[str] | None = None, *, known_ids: Collection[int] = ()
-    ) -> dict[str, Any]:
+        self,
+        job_name: str,
+        args: str | Sequence[str] | None = None,
+        *,
+        known_ids: Collection[int] = (),
+        job_type: str | None = None,
+    ) -> Execution:
         """Start one execution; ``args`` as one string, or a list that is shell-quoted into one.
 
         Starting is not idempotent. Before the first attempt the hook notes the job's newest
@@ -50,72 +61,64 @@ class ExecutionsMixin(HopsworksBaseHook):
         """
         path = self._job_path(job_name, "executions")
         body = args_string(args)
-        what = f"POST {API_PREFIX}{path}"
-        baseline_id: int | None = None
-        ambiguous = False
+        what = call_name("POST", path)
+        baseline_id = self._newest_execution_id(job_name)
 
-        def attempt() -> dict[str, Any]:
-            nonlocal baseline_id, ambiguous
-            if baseline_id is None:
-                baseline_id = self._newest_execution_id(job_name)
-            elif ambiguous:
-                found = self._find_lost_execution(job_name, body, baseline_id, known_ids)
-                if found is not None:
-                    self.log.warning(
-                        "The start request for job %s was interrupted, but it had started execution %s; "
-                        "using that one instead of starting another",
-                        job_name,
-                        found.get("id"),
-                    )
-                    return found
-            try:
-                response = self._send(
-                    "POST",
-                    path,
-                    data=body.encode("utf-8"),
-                    headers={"Content-Type": "text/plain; charset=utf-8"},
+        def send() -> Execution:
+            response = self._send(
+                "POST", path, data=body.encode("utf-8"), headers={"Content-Type": "text/plain; charset=utf-8"}
+            )
+            return Execution.from_dto(json_body(response, what) or {}, job_name=job_name, job_type=job_type)
+
+        def recover() -> Execution | None:
+            found = self._find_lost_execution(job_name, body, baseline_id, known_ids, job_type=job_type)
+            if found is not None:
+                self.log.warning(
+                    "The start request for job %s was interrupted, but it had started execution %s; "
+                    "using that one instead of starting another",
+                    job_name,
+                    found.id,
                 )
-            except BaseException as exc:
-                ambiguous = ambiguous or is_ambiguous(exc)
-                raise
-            return dict(json_body(response, what) or {})
+            return found
 
-        retryer = retrying(self.retry_policy, what, sleep=self._sleep, logger=self.log)
-        execution: dict[str, Any] = retryer(attempt)
-        self.log.info("Started execution %s of Hopsworks job %s", execution.get("id"), job_name)
+        execution = call_not_idempotent(
+            self.retry_policy, what, send, recover, sleep=self.clock.sleep, logger=self.log
+        )
+        self.log.info("Started execution %s of Hopsworks job %s", execution.id, job_name)
         return execution
 
     def _newest_execution_id(self, job_name: str) -> int:
         """The highest execution id the job has now (0 for none); its own retries apply."""
         newest = self.list_executions(job_name, sort_by="id:desc", limit=1)
-        return int(newest[0].get("id") or 0) if newest else 0
+        return newest[0].id if newest else 0
 
     def _find_lost_execution(
-        self, job_name: str, args: str, baseline_id: int, known_ids: Collection[int] = ()
-    ) -> dict[str, Any] | None:
+        self,
+        job_name: str,
+        args: str,
+        baseline_id: int,
+        known_ids: Collection[int] = (),
+        *,
+        job_type: str | None = None,
+    ) -> Execution | None:
         """The oldest execution newer than ``baseline_id`` with these args, if any."""
-        recent = self.list_executions(job_name, sort_by="id:desc", limit=20)
+        recent = self.list_executions(job_name, sort_by="id:desc", limit=LOST_START_WINDOW, job_type=job_type)
         known = {int(i) for i in known_ids}
-        candidates = [
-            execution
-            for execution in recent
-            if int(execution.get("id") or 0) > baseline_id and int(execution.get("id") or 0) not in known
-        ]
+        candidates = [e for e in recent if e.id > baseline_id and e.id not in known]
         if not candidates:
             return None
         accepted = {args.strip()}
-        if not args.strip() and any(str(c.get("args") or "").strip() for c in candidates):
+        if not args.strip() and any((c.args or "").strip() for c in candidates):
             # An empty body runs with the job's defaultArgs, which then show up as the args.
             job = self._get_job_or_none(job_name) or {}
             accepted.add(str((job.get("config") or {}).get("defaultArgs") or "").strip())
-        matching = [c for c in candidates if str(c.get("args") or "").strip() in accepted]
-        if not matching:
-            return None
-        return min(matching, key=lambda c: int(c.get("id") or 0))
+        matching = [c for c in candidates if (c.args or "").strip() in accepted]
+        return min(matching, key=lambda c: c.id) if matching else None
 
-    def get_execution(self, job_name: str, execution_id: int) -> dict[str, Any]:
-        """The ExecutionDTO. :raises HopsworksNotFoundError: unknown execution (130007)."""
-        return dict(self._request_json("GET", self._job_path(job_name, "executions", int(execution_id))))
+    def get_execution(self, job_name: str, execution_id: int, *, job_type: str | None = None) -> Execution:
+        """The execution. :raises HopsworksNotFoundError: unknown execution (130007)."""
+        dto = self._request_json("GET", self._job_path(job_name, "executions", int(execution_id)))
+        return Execution.from_dto(dict(dto), job_name=job_name, job_type=job_type)
 
     def list_executions(
         self,
@@ -125,7 +128,8 @@ class ExecutionsMixin(HopsworksBaseHook):
         filter_by: Sequence[str] = (),
         offset: int | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+        job_type: str | None = None,
+    ) -> list[Execution]:
         """Executions of a job, newest first by default (Hopsworks' order is undefined without a sort)."""
         params: list[tuple[str, Any]] = []
         if sort_by:
@@ -135,40 +139,40 @@ class ExecutionsMixin(HopsworksBaseHook):
             params.append(("offset", int(offset)))
         if limit is not None:
             params.append(("limit", int(limit)))
-        return collection(
-            self._request_json("GET", self._job_path(job_name, "executions"), params=params)
-        ).items
+        page = collection(self._request_json("GET", self._job_path(job_name, "executions"), params=params))
+        return [Execution.from_dto(dto, job_name=job_name, job_type=job_type) for dto in page.items]
 
-    def get_latest_execution(self, job_name: str) -> dict[str, Any] | None:
-        executions = self.list_executions(job_name, sort_by="submissiontime:desc", limit=1)
+    def get_latest_execution(self, job_name: str, *, job_type: str | None = None) -> Execution | None:
+        """The most recently submitted execution, or None when the job has none."""
+        executions = self.list_executions(job_name, sort_by="submissiontime:desc", limit=1, job_type=job_type)
         return executions[0] if executions else None
 
-    def stop_execution(self, job_name: str, execution_id: int) -> dict[str, Any]:
+    def stop_execution(self, job_name: str, execution_id: int, *, job_type: str | None = None) -> Execution:
         """Ask Hopsworks to stop the execution (202); it reaches KILLED asynchronously."""
         path = self._job_path(job_name, "executions", int(execution_id), "status")
-        result = self._request_json("PUT", path, json={"state": "stopped"})
-        if isinstance(result, Mapping) and result:
-            return dict(result)
-        return self.get_execution(job_name, execution_id)
+        dto = stopped_execution(self._request_json("PUT", path, json={"state": "stopped"}))
+        if dto is not None:
+            return Execution.from_dto(dto, job_name=job_name, job_type=job_type)
+        return self.get_execution(job_name, execution_id, job_type=job_type)
 
     def delete_execution(self, job_name: str, execution_id: int) -> None:
         self._request("DELETE", self._job_path(job_name, "executions", int(execution_id)))
 
     # async counterparts, for triggers
 
-    async def async_get_execution(self, job_name: str, execution_id: int) -> dict[str, Any]:
+    async def async_get_execution(
+        self, job_name: str, execution_id: int, *, job_type: str | None = None
+    ) -> Execution:
         path = await self._ajob_path(job_name, "executions", int(execution_id))
-        return dict(await self._arequest("GET", path))
+        return Execution.from_dto(
+            dict(await self._arequest("GET", path)), job_name=job_name, job_type=job_type
+        )
 
-    async def async_get_latest_execution(self, job_name: str) -> dict[str, Any] | None:
-        path = await self._ajob_path(job_name, "executions")
-        data = await self._arequest("GET", path, params=[("sort_by", "submissiontime:desc"), ("limit", 1)])
-        items = collection(data).items
-        return items[0] if items else None
-
-    async def async_stop_execution(self, job_name: str, execution_id: int) -> dict[str, Any]:
+    async def async_stop_execution(
+        self, job_name: str, execution_id: int, *, job_type: str | None = None
+    ) -> Execution:
         path = await self._ajob_path(job_name, "executions", int(execution_id), "status")
-        result = await self._arequest("PUT", path, json={"state": "stopped"})
-        if isinstance(result, Mapping) and result:
-            return dict(result)
-        return await self.async_get_execution(job_name, execution_id)
+        dto = stopped_execution(await self._arequest("PUT", path, json={"state": "stopped"}))
+        if dto is not None:
+            return Execution.from_dto(dto, job_name=job_name, job_type=job_type)
+        return await self.async_get_execution(job_name, execution_id, job_type=job_type)

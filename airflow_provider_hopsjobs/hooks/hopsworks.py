@@ -3,7 +3,9 @@
 Sync calls go through one pooled ``requests.Session`` per hook, async calls (for triggers)
 through one aiohttp session per event loop and connection. Both use the same retry policy
 and the same error mapping, so a sync operator and a deferred trigger see the same errors.
-Paths, status codes and quirks follow the project's Hopsworks API reference.
+Paths, status codes and quirks follow Hopsworks itself: its REST resources (``ProjectService``,
+``JobsResource``, ``ExecutionsResource``, ``DatasetResource``, ``JobScheduleV2Resource``) and the
+official SDK modules that call them (``core/job_api``, ``core/execution_api``, ``core/dataset_api``).
 
 The hook is assembled from one module per part of the API (``jobs``, ``executions``,
 ``logs``, ``datasets``, ``schedules``) over a shared transport (``base``); this module is

@@ -14,19 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
-from airflow_provider_hopsjobs.job_types import CREATABLE_JOB_TYPES
+from airflow_provider_hopsjobs.job_types import CONFIG_TYPES, SPARK_CONFIG_JOB_TYPES, creatable_job_type
 
 PYTHON_RUNNER = "org.apache.spark.deploy.PythonRunner"
-
-#: The configuration's polymorphic ``type`` per job type.
-CONFIG_TYPES: dict[str, str] = {
-    "PYTHON": "pythonJobConfiguration",
-    "PYSPARK": "sparkJobConfiguration",
-    "SPARK": "sparkJobConfiguration",
-    "RAY": "rayJobConfiguration",
-    "DOCKER": "dockerJobConfiguration",
-}
-SPARK_TYPES = frozenset({"SPARK", "PYSPARK"})
 
 #: Characters Hopsworks rejects in a job name with 400/130006
 #: (``Settings.FILENAME_DISALLOWED_CHARS`` plus the space).
@@ -35,16 +25,6 @@ MAX_JOB_NAME_LENGTH = 255
 
 #: Keys the server computes or owns; never part of a comparison.
 READ_ONLY_KEYS = frozenset({"jobType"})
-
-
-def normalise_job_type(job_type: str) -> str:
-    """Upper-case and check a job type."""
-    value = (job_type or "").strip().upper()
-    if value not in CREATABLE_JOB_TYPES:
-        raise HopsworksConfigError(
-            f"Unknown job type {job_type!r}; expected one of {', '.join(sorted(CREATABLE_JOB_TYPES))}"
-        )
-    return value
 
 
 def validate_job_name(job_name: str) -> str:
@@ -124,7 +104,7 @@ class JobConfigRequest:
     ) -> JobConfigRequest:
         """Validate everything that does not need the server's default configuration."""
         validate_job_name(job_name)
-        kind = normalise_job_type(job_type)
+        kind = creatable_job_type(job_type)
         user = dict(config or {})
         if not all(isinstance(k, str) for k in user):
             raise HopsworksConfigError("Job configuration keys must be strings")
@@ -156,7 +136,7 @@ class JobConfigRequest:
             )
         if kind == "PYSPARK" and main not in (None, PYTHON_RUNNER):
             raise HopsworksConfigError(f"A PYSPARK job runs with mainClass {PYTHON_RUNNER!r}, not {main!r}")
-        if kind not in SPARK_TYPES and main is not None:
+        if kind not in SPARK_CONFIG_JOB_TYPES and main is not None:
             raise HopsworksConfigError(f"main_class only applies to SPARK and PYSPARK jobs, not {kind}")
         if environment_name is not None and kind == "DOCKER":
             raise HopsworksConfigError("DOCKER jobs run an image, not a Python environment")

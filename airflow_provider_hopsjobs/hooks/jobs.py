@@ -7,15 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksConfigError
-from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook, collection, json_body, string_list
-from airflow_provider_hopsjobs.hooks.connection import API_PREFIX
-from airflow_provider_hopsjobs.hooks.job_config import (
-    CONFIG_TYPES,
-    JobConfigRequest,
-    diff_config,
-    normalise_job_type,
-    updated_config,
-)
+from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
+from airflow_provider_hopsjobs.hooks.job_config import JobConfigRequest, diff_config, updated_config
+from airflow_provider_hopsjobs.hooks.wire import call_name, collection, json_body, string_list
+from airflow_provider_hopsjobs.job_types import CONFIG_TYPES, creatable_job_type
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,7 @@ class JobsMixin(HopsworksBaseHook):
         When neither answers (a type the cluster does not enable, an environment that is
         missing) the result is the bare ``{"type": ...}`` and Hopsworks fills in its defaults.
         """
-        kind = normalise_job_type(job_type)
+        kind = creatable_job_type(job_type)
         try:
             return dict(self._request_json("GET", self._project_path("jobs", kind.lower(), "configuration")))
         except HopsworksApiError as first:
@@ -141,8 +136,9 @@ class JobsMixin(HopsworksBaseHook):
                 body = updated_config(current, wanted, request.job_type)
             else:
                 body = request.build(self.get_default_job_config(request.job_type), self.project_name)
-        response = self._request("PUT", self._job_path(job_name), json=body)
-        job = dict(json_body(response, f"PUT {API_PREFIX}{self._job_path(job_name)}") or {})
+        path = self._job_path(job_name)
+        response = self._request("PUT", path, json=body)
+        job = dict(json_body(response, call_name("PUT", path)) or {})
         action: Literal["created", "updated"] = "created" if response.status_code == 201 else "updated"
         self.log.info("Hopsworks job %s %s (%d setting(s) changed)", job_name, action, len(changes))
         return JobUpsertResult(action, job, changes)

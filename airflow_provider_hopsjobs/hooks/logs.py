@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
-from tenacity.wait import wait_exponential
-
 from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksConfigError,
@@ -16,6 +13,7 @@ from airflow_provider_hopsjobs.errors import (
 from airflow_provider_hopsjobs.hooks.datasets import DatasetsMixin
 from airflow_provider_hopsjobs.hooks.executions import ExecutionsMixin
 from airflow_provider_hopsjobs.hooks.lines import iter_text_lines, split_text_lines
+from airflow_provider_hopsjobs.hooks.retry_policy import NotReady, poll_until_ready
 
 #: Hopsworks' replacement text for an inline log over 1,000,000 bytes.
 LOG_TOO_BIG_PREFIX = "Log is too big to display"
@@ -23,10 +21,6 @@ LOG_TOO_BIG_PREFIX = "Log is too big to display"
 LOG_NOT_YET_PREFIX = "No log available"
 #: The inline text for an empty log file.
 LOG_EMPTY_TEXT = "No information."
-
-
-class _LogNotReady(Exception):
-    """The log is not there yet; the bounded wait tries again."""
 
 
 class LogsMixin(ExecutionsMixin, DatasetsMixin):
@@ -72,7 +66,7 @@ class LogsMixin(ExecutionsMixin, DatasetsMixin):
             file_path = dto.get("path")
             if not file_path:
                 execution = self.get_execution(job_name, execution_id)
-                file_path = execution.get("stdoutPath" if kind == "out" else "stderrPath")
+                file_path = execution.stdout_path if kind == "out" else execution.stderr_path
             if not file_path:
                 raise HopsworksLogUnavailableError(
                     f"The {kind} log of execution {execution_id} of job {job_name} is too big to show inline "
@@ -87,38 +81,29 @@ class LogsMixin(ExecutionsMixin, DatasetsMixin):
     def _wait_for_log(
         self, job_name: str, execution_id: int, kind: str, path: str, wait_timeout: float
     ) -> dict[str, Any]:
-        def fetch() -> dict[str, Any]:
+        def look() -> dict[str, Any]:
             try:
                 dto = self._request_json("GET", path)
             except HopsworksApiError as err:
                 if err.error_code == 130010:
-                    raise _LogNotReady("the execution is still running") from err
+                    raise NotReady("the execution is still running") from err
                 raise
             if not isinstance(dto, Mapping) or dto.get("log") is None:
-                raise _LogNotReady("log aggregation has not finished")
+                raise NotReady("log aggregation has not finished")
             if str(dto["log"]).startswith(LOG_NOT_YET_PREFIX):
-                raise _LogNotReady("log aggregation has not finished")
+                raise NotReady("log aggregation has not finished")
             return dict(dto)
 
-        deadline = self._clock() + wait_timeout
-
-        def past_deadline(retry_state: RetryCallState) -> bool:
-            return self._clock() + retry_state.upcoming_sleep > deadline
-
-        waiter = Retrying(
-            retry=retry_if_exception_type(_LogNotReady),
-            wait=wait_exponential(
-                multiplier=self.log_poll_first_wait, min=self.log_poll_first_wait, max=self.log_poll_max_wait
-            ),
-            stop=past_deadline,
-            sleep=self._sleep,
-            reraise=True,
-        )
         try:
-            result: dict[str, Any] = waiter(fetch)
-        except _LogNotReady as err:
+            return poll_until_ready(
+                look,
+                timeout=wait_timeout,
+                first_wait=self.log_poll_first_wait,
+                max_wait=self.log_poll_max_wait,
+                clock=self.clock,
+            )
+        except NotReady as err:
             raise HopsworksLogUnavailableError(
                 f"The {kind} log of execution {execution_id} of job {job_name} is not available "
                 f"after waiting {wait_timeout:g} s: {err}"
             ) from err
-        return result

@@ -1,10 +1,25 @@
-"""One retry policy for both transports, built on tenacity.
+"""One retry policy for both transports, built on tenacity, and the one failure classifier.
 
 The sync hook (requests) and the async hook (aiohttp) classify failures with the same
 function and wait with the same strategy: exponential backoff with jitter, replaced by the
 server's ``Retry-After`` when it sends one, bounded in attempts *and* in total time. The
 policy itself is a frozen dataclass of plain numbers so that it survives JSON (trigger
 kwargs, operator arguments, connection extras).
+
+Three questions about a failure are answered here, and only here:
+
+- :func:`is_transient`: inside the policy, is this *attempt* worth another one? (an error
+  status Hopsworks may not repeat, a dropped connection, a timeout, a body cut short);
+- :func:`is_ambiguous`: may the failed request still have been carried out by the server?
+  (what a call that is not idempotent must check before sending again);
+- :func:`is_outage`: outside the policy, does an error that reached the caller mean the API
+  could not be reached? (what a wait rides out rather than reports). The policy turns its
+  last transient failure into :class:`HopsworksApiUnavailableError`, so this set is that
+  error plus the raw connection errors and timeouts a caller may meet outside the policy.
+
+Two call shapes sit on top of the policy: :func:`call_not_idempotent` (send once, recover the
+result of a request whose answer was lost) and :func:`poll_until_ready` (look again until
+something is there, within a deadline).
 """
 
 from __future__ import annotations
@@ -17,14 +32,15 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 import aiohttp
 import requests
-from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, retry_if_exception_type
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential, wait_random
 
+from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_hopsjobs.errors import HopsworksApiUnavailableError, HopsworksConfigError
 
 log = logging.getLogger(__name__)
@@ -144,12 +160,15 @@ _TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
 
 
 def is_transient(exc: BaseException | None) -> bool:
-    """The single classifier: True for failures another attempt may fix."""
+    """Inside the policy: True for an attempt's failure that another attempt may fix."""
     return isinstance(exc, _TRANSIENT_EXCEPTIONS)
 
 
-_OUTAGE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+#: The errors :func:`is_outage` accepts, for an ``except`` clause that handles them.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    # What the policy raises when it gives up on transient failures.
     HopsworksApiUnavailableError,
+    # Raw failures to reach the API, from code outside the policy (or the standard library).
     ConnectionError,
     TimeoutError,
     asyncio.TimeoutError,
@@ -160,9 +179,11 @@ _OUTAGE_EXCEPTIONS: tuple[type[BaseException], ...] = (
 )
 
 
-def is_outage(exc: BaseException | None) -> bool:
-    """True when an error that reached the caller means "the API could not be reached"."""
-    return isinstance(exc, _OUTAGE_EXCEPTIONS)
+def is_outage(error: BaseException | None) -> bool:
+    """Outside the policy: True when an error that reached the caller means "the API could not be
+    reached" (so a wait may ride it out), rather than "the API answered and refused".
+    """
+    return isinstance(error, OUTAGE_ERRORS)
 
 
 def is_ambiguous(exc: BaseException | None) -> bool:
@@ -317,4 +338,96 @@ async def async_call(
         sleep=sleep, **_common_kwargs(policy, what, logger, spent=time.monotonic() - began)
     )
     result: T = await retryer(attempt, *args, **kwargs)
+    return result
+
+
+class _NotIdempotentCall(Generic[T]):
+    """The attempts of one :func:`call_not_idempotent` call, and whether one may have landed."""
+
+    def __init__(
+        self,
+        send: Callable[[], T],
+        recover: Callable[[], T | None],
+        recover_on: Callable[[BaseException], bool] | None,
+    ) -> None:
+        self.send = send
+        self.recover = recover
+        self.recover_on = recover_on
+        #: An earlier attempt failed in a way that may have reached the server.
+        self.ambiguous = False
+
+    def __call__(self) -> T:
+        if self.ambiguous and self.recover_on is None:
+            found = self.recover()
+            if found is not None:
+                return found
+        try:
+            return self.send()
+        except BaseException as exc:
+            if self.ambiguous and self.recover_on is not None and self.recover_on(exc):
+                found = self.recover()
+                if found is not None:
+                    return found
+            self.ambiguous = self.ambiguous or is_ambiguous(exc)
+            raise
+
+
+def call_not_idempotent(
+    policy: RetryPolicy,
+    what: str,
+    send: Callable[[], T],
+    recover: Callable[[], T | None],
+    *,
+    recover_on: Callable[[BaseException], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    logger: WarningLogger | None = None,
+) -> T:
+    """Call ``send`` under the policy although sending it twice would do the work twice.
+
+    After an attempt that failed ambiguously (see :func:`is_ambiguous`: a timeout, a dropped
+    connection, a 5xx), the server may have carried the request out and only its answer was
+    lost. ``recover()`` then looks for what that request produced and returns it, or None when
+    it produced nothing; a found result is returned instead of sending again.
+
+    :param recover_on: without it, ``recover`` is asked before every resend that follows an
+        ambiguous failure. With it, the resend goes out first and ``recover`` is asked only when
+        the resend is refused with an error ``recover_on`` accepts (the server saying "already
+        done"); any other refusal, or a None from ``recover``, is raised as it is.
+    """
+    retryer = retrying(policy, what, sleep=sleep, logger=logger)
+    result: T = retryer(_NotIdempotentCall(send, recover, recover_on))
+    return result
+
+
+class NotReady(Exception):
+    """Raised by a look of :func:`poll_until_ready`: nothing there yet, look again later."""
+
+
+def poll_until_ready(
+    look: Callable[[], T],
+    *,
+    timeout: float,
+    first_wait: float,
+    max_wait: float,
+    clock: Clock = SYSTEM_CLOCK,
+) -> T:
+    """Call ``look`` until it returns rather than raise :class:`NotReady`, within ``timeout`` seconds.
+
+    Pauses start at ``first_wait`` and double up to ``max_wait``; no pause would end past the
+    deadline (read from ``clock.monotonic``), so a zero timeout looks exactly once. Past the
+    deadline the last :class:`NotReady` is raised; any other exception ends the wait at once.
+    """
+    deadline = clock.monotonic() + timeout
+
+    def past_deadline(retry_state: RetryCallState) -> bool:
+        return clock.monotonic() + retry_state.upcoming_sleep > deadline
+
+    waiter = Retrying(
+        retry=retry_if_exception_type(NotReady),
+        wait=wait_exponential(multiplier=first_wait, min=first_wait, max=max_wait),
+        stop=past_deadline,
+        sleep=clock.sleep,
+        reraise=True,
+    )
+    result: T = waiter(look)
     return result

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from airflow_provider_hopsjobs.clock import Clock
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 
 API_KEY = "kPrefix42.s3cr3tValueThatMustNeverLeak"
@@ -32,19 +33,25 @@ def hopsworks_env(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_HOPSWORKS_DEFAULT", connection_json())
 
 
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it."""
+class FakeClock(Clock):
+    """A clock that only moves when something sleeps on it, sync or async; every sleep is recorded."""
 
     def __init__(self) -> None:
         self.now = 1000.0
         self.sleeps: list[float] = []
 
+    def time(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
 
-    def monotonic(self) -> float:
-        return self.now
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
 
 
 @pytest.fixture
@@ -61,8 +68,7 @@ def sleeps(clock) -> list[float]:
 def hook(hopsworks_env, clock) -> HopsworksHook:
     """A hook on the env connection whose waits are recorded (and time advanced) instead of slept."""
     h = HopsworksHook()
-    h._sleep = clock.sleep
-    h._clock = clock.monotonic
+    h.clock = clock
     return h
 
 

@@ -14,10 +14,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from airflow_provider_hopsjobs._compat import BaseHook
-from airflow_provider_hopsjobs.errors import HopsworksApiUnavailableError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.errors import (
+    HopsworksApiError,
+    HopsworksApiUnavailableError,
+    HopsworksNotFoundError,
+)
+from airflow_provider_hopsjobs.execution import Execution, Outcome
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from tests.hooks.conftest import API_KEY
+from tests.hooks.conftest import API_KEY, FakeClock
 
 EXEC = "/hopsworks-api/api/project/119/jobs/etl/executions"
 
@@ -74,19 +79,9 @@ async def fake(monkeypatch):
     await server.close()
 
 
-@pytest.fixture
-def async_sleeps(monkeypatch):
-    sleeps: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    return sleeps, fake_sleep
-
-
-def make_hook(async_sleeps) -> HopsworksHook:
+def make_hook(clock: FakeClock) -> HopsworksHook:
     hook = HopsworksHook()
-    hook._async_sleep = async_sleeps[1]
+    hook.clock = clock
     return hook
 
 
@@ -99,48 +94,54 @@ def execution(id_: int, state: str = "RUNNING") -> dict:
     }
 
 
-async def test_get_execution(fake, async_sleeps):
+async def test_get_execution(fake, clock):
     fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7)))
-    hook = make_hook(async_sleeps)
-    assert (await hook.async_get_execution("etl", 7))["state"] == "RUNNING"
-    assert (await hook.async_get_execution("etl", 7))["id"] == 7
+    hook = make_hook(clock)
+    assert await hook.async_get_execution("etl", 7) == Execution(
+        id=7,
+        job_name="etl",
+        state="RUNNING",
+        final_status="UNDEFINED",
+        submission_time="2024-05-01T10:00:00.000Z",
+    )
+    assert (await hook.async_get_execution("etl", 7, job_type="spark")).job_type == "SPARK"
     paths = [r[1] for r in fake.requests]
     assert paths.count("/hopsworks-api/api/project/getProjectInfo/demo") == 1
     assert all(r[3] == f"ApiKey {API_KEY}" for r in fake.requests)
 
 
-async def test_latest_execution_and_empty_history(fake, async_sleeps):
-    fake.answer(
-        "GET",
-        EXEC,
-        partial(web.json_response, {"href": "x", "count": 0}),
-        partial(web.json_response, {"href": "x", "count": 3, "items": [execution(3)]}),
-    )
-    hook = make_hook(async_sleeps)
-    assert await hook.async_get_latest_execution("etl") is None
-    assert (await hook.async_get_latest_execution("etl"))["id"] == 3
-    assert fake.requests[-1][1] == f"{EXEC}?sort_by=submissiontime:desc&limit=1"
-
-
-async def test_stop_execution(fake, async_sleeps):
+async def test_stop_execution(fake, clock):
     fake.answer("PUT", f"{EXEC}/7/status", partial(web.json_response, execution(7), status=202))
-    result = await make_hook(async_sleeps).async_stop_execution("etl", 7)
-    assert result["id"] == 7
+    result = await make_hook(clock).async_stop_execution("etl", 7, job_type="python")
+    assert (result.id, result.job_name, result.state, result.job_type) == (7, "etl", "RUNNING", "PYTHON")
     assert json.loads(fake.requests[-1][2]) == {"state": "stopped"}
 
 
-async def test_not_found_maps_like_the_sync_path(fake, async_sleeps):
+async def test_stop_execution_with_empty_answer_reads_the_execution(fake, clock):
+    fake.answer("PUT", f"{EXEC}/7/status", partial(web.Response, status=202))
+    fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7, "KILLED")))
+    result = await make_hook(clock).async_stop_execution("etl", 7, job_type="spark")
+    assert (result.id, result.state, result.job_type, result.outcome) == (
+        7,
+        "KILLED",
+        "SPARK",
+        Outcome.KILLED,
+    )
+    assert [r[:2] for r in fake.requests[-2:]] == [("PUT", f"{EXEC}/7/status"), ("GET", f"{EXEC}/7")]
+
+
+async def test_not_found_maps_like_the_sync_path(fake, clock):
     fake.answer(
         "GET",
         f"{EXEC}/9",
         partial(web.json_response, {"errorCode": 130007, "errorMsg": "Execution not found."}, status=404),
     )
     with pytest.raises(HopsworksNotFoundError) as err:
-        await make_hook(async_sleeps).async_get_execution("etl", 9)
+        await make_hook(clock).async_get_execution("etl", 9)
     assert err.value.error_code == 130007
 
 
-async def test_retries_5xx_and_honours_retry_after(fake, async_sleeps):
+async def test_retries_5xx_and_honours_retry_after(fake, clock):
     fake.answer(
         "GET",
         f"{EXEC}/7",
@@ -153,14 +154,14 @@ async def test_retries_5xx_and_honours_retry_after(fake, async_sleeps):
         ),
         partial(web.json_response, execution(7, "FINISHED")),
     )
-    hook = make_hook(async_sleeps)
-    assert (await hook.async_get_execution("etl", 7))["state"] == "FINISHED"
-    sleeps = async_sleeps[0]
+    hook = make_hook(clock)
+    assert (await hook.async_get_execution("etl", 7)).state == "FINISHED"
+    sleeps = clock.sleeps
     assert sleeps[0] == 3.0
     assert len(sleeps) == 2
 
 
-async def test_gives_up_as_unavailable_without_the_key(fake, async_sleeps, monkeypatch):
+async def test_gives_up_as_unavailable_without_the_key(fake, clock, monkeypatch):
     fake.answer("GET", f"{EXEC}/7", partial(web.Response, status=502, text="bad gateway"))
     monkeypatch.setenv(
         "AIRFLOW_CONN_HOPSWORKS_DEFAULT",
@@ -172,13 +173,13 @@ async def test_gives_up_as_unavailable_without_the_key(fake, async_sleeps, monke
         ),
     )
     with pytest.raises(HopsworksApiUnavailableError, match="after 3 attempt") as err:
-        await make_hook(async_sleeps).async_get_execution("etl", 7)
+        await make_hook(clock).async_get_execution("etl", 7)
     assert API_KEY not in str(err.value)
 
 
-async def test_one_shared_session_and_connection_per_loop_and_conn(fake, async_sleeps):
+async def test_one_shared_session_and_connection_per_loop_and_conn(fake, clock):
     fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7)))
-    hooks = [make_hook(async_sleeps) for _ in range(20)]
+    hooks = [make_hook(clock) for _ in range(20)]
     for hook in hooks:
         await hook.async_get_execution("etl", 7)
     assert async_session.session_count() == 1
@@ -186,21 +187,21 @@ async def test_one_shared_session_and_connection_per_loop_and_conn(fake, async_s
     assert len({r[4] for r in fake.requests}) == 1
 
 
-async def test_concurrent_polls_stay_within_the_pool(fake, async_sleeps):
+async def test_concurrent_polls_stay_within_the_pool(fake, clock):
     fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7)))
-    hooks = [make_hook(async_sleeps) for _ in range(100)]
+    hooks = [make_hook(clock) for _ in range(100)]
     await asyncio.gather(*(h.async_get_execution("etl", 7) for h in hooks))
     assert async_session.session_count() == 1
     assert len({r[4] for r in fake.requests}) <= async_session.POOL_LIMIT
 
 
-async def test_session_closes_with_its_loop(fake, async_sleeps):
+async def test_session_closes_with_its_loop(fake, clock):
     fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7)))
     seen = {}
 
     def other_loop() -> None:
         async def poll() -> None:
-            await make_hook(async_sleeps).async_get_execution("etl", 7)
+            await make_hook(clock).async_get_execution("etl", 7)
             entry = next(
                 e for e in async_session._SESSIONS.values() if e.loop() is asyncio.get_running_loop()
             )
@@ -214,7 +215,7 @@ async def test_session_closes_with_its_loop(fake, async_sleeps):
     assert seen["session"].closed  # closed by loop shutdown, no "Unclosed client session"
 
 
-async def test_connection_is_never_fetched_synchronously_on_the_loop(fake, async_sleeps, monkeypatch):
+async def test_connection_is_never_fetched_synchronously_on_the_loop(fake, clock, monkeypatch):
     fake.answer("GET", f"{EXEC}/7", partial(web.json_response, execution(7)))
     loop_thread = threading.get_ident()
     original = BaseHook.get_connection.__func__
@@ -224,4 +225,41 @@ async def test_connection_is_never_fetched_synchronously_on_the_loop(fake, async
         return original(cls, conn_id)
 
     monkeypatch.setattr(BaseHook, "get_connection", classmethod(guarded))
-    assert (await make_hook(async_sleeps).async_get_execution("etl", 7))["id"] == 7
+    assert (await make_hook(clock).async_get_execution("etl", 7)).id == 7
+
+
+def use_connection_extra(monkeypatch, **extra) -> None:
+    conn = json.loads(__import__("os").environ["AIRFLOW_CONN_HOPSWORKS_DEFAULT"])
+    monkeypatch.setenv("AIRFLOW_CONN_HOPSWORKS_DEFAULT", json.dumps({**conn, "extra": extra}))
+
+
+async def test_unknown_project_is_explained_like_the_sync_path(fake, clock, monkeypatch):
+    fake.answer(
+        "GET",
+        "/hopsworks-api/api/project/getProjectInfo/missing",
+        partial(web.json_response, {"errorCode": 150004, "errorMsg": "Project wasn't found."}, status=404),
+    )
+    use_connection_extra(monkeypatch, project="missing")
+    with pytest.raises(HopsworksNotFoundError, match="no project 'missing', or the API key's user") as err:
+        await make_hook(clock).async_get_execution("etl", 7)
+    assert err.value.error_code == 150004
+    assert [r[1] for r in fake.requests] == ["/hopsworks-api/api/project/getProjectInfo/missing"]
+
+
+async def test_project_id_extra_needs_no_look_up(fake, clock, monkeypatch):
+    fake.answer(
+        "GET", "/hopsworks-api/api/project/5/jobs/etl/executions/7", partial(web.json_response, execution(7))
+    )
+    use_connection_extra(monkeypatch, project_id=5)
+    hook = make_hook(clock)
+    assert (await hook.async_get_execution("etl", 7)).id == 7
+    assert [r[1] for r in fake.requests] == ["/hopsworks-api/api/project/5/jobs/etl/executions/7"]
+
+
+async def test_redirects_are_not_followed_like_the_sync_path(fake, clock):
+    fake.answer(
+        "GET", f"{EXEC}/7", partial(web.Response, status=302, headers={"Location": "https://elsewhere/"})
+    )
+    with pytest.raises(HopsworksApiError, match=r"with a redirect \(HTTP 302\); check the connection's host"):
+        await make_hook(clock).async_get_execution("etl", 7)
+    assert clock.sleeps == []

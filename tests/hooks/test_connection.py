@@ -7,6 +7,7 @@ import json
 import pytest
 from airflow.sdk import Connection
 
+from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.connection import settings_from_connection
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
@@ -118,6 +119,7 @@ def test_hook_init_sends_nothing_and_missing_key_fails_before_any_request(monkey
     monkeypatch.setenv("AIRFLOW_CONN_HOPSWORKS_DEFAULT", connection_json(password=""))
     hook = HopsworksHook()  # nothing is read or sent here
     assert requests_mock.call_count == 0
+    assert hook.clock is SYSTEM_CLOCK  # the one time seam, real unless a test replaces it
     with pytest.raises(HopsworksConfigError, match="no API key"):
         hook.get_job("etl")
     assert requests_mock.call_count == 0

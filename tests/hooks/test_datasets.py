@@ -225,3 +225,105 @@ def test_download_streams_chunks(hook, project, requests_mock):
 def test_download_of_other_project_path_keeps_it_absolute(hook, project, requests_mock):
     requests_mock.get(f"{DS}/download/with_auth/%2FProjects%2Fother%2Fx", content=b"z")
     assert b"".join(hook.download("/Projects/other/x")) == b"z"
+
+
+FILE_STAT = f"{DS}/Resources%2Fjobs%2Fetl%2Fa.py"
+FILE_DOWNLOAD = f"{DS}/download/with_auth/Resources%2Fjobs%2Fetl%2Fa.py"
+
+
+@pytest.fixture
+def remote_dir(project, requests_mock):
+    """The project resolves and Resources/jobs/etl exists; uploads and deletes of its a.py are recorded."""
+    requests_mock.get(f"{DS}/Resources%2Fjobs%2Fetl", json=DIR_STAT)
+    return {
+        "upload": requests_mock.post(UPLOAD, json={"successMessage": "ok"}),
+        "delete": requests_mock.delete(FILE_STAT, status_code=204),
+    }
+
+
+def test_an_identical_remote_file_is_not_uploaded_again(hook, requests_mock, remote_dir, tmp_path, logged):
+    (tmp_path / "a.py").write_bytes(b"print(1)\n")
+    requests_mock.get(FILE_STAT, json={"attributes": {"size": 9}})
+    download = requests_mock.get(FILE_DOWNLOAD, content=b"print(1)\n")
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl/") == (
+        "Resources/jobs/etl/a.py",
+        False,
+    )
+    assert download.call_count == 1
+    assert (remote_dir["upload"].call_count, remote_dir["delete"].call_count) == (0, 0)
+    text = logged()
+    assert "Resources/jobs/etl/ already holds an identical a.py; not uploading." in text
+    assert "Uploaded" not in text
+
+
+def test_same_size_other_bytes_is_uploaded_over_it(hook, requests_mock, remote_dir, tmp_path, logged):
+    (tmp_path / "a.py").write_bytes(b"print(2)\n")
+    requests_mock.get(FILE_STAT, json={"attributes": {"size": 9}})
+    download = requests_mock.get(FILE_DOWNLOAD, content=b"print(1)\n")
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl") == (
+        "Resources/jobs/etl/a.py",
+        True,
+    )
+    assert download.call_count == 1
+    assert (remote_dir["delete"].call_count, remote_dir["upload"].call_count) == (1, 1)
+    assert file_part(remote_dir["upload"].last_request) == b"print(2)\n"
+    text = logged()
+    assert text.count("Uploaded ") == 1  # the hook's one line, with the size
+    assert "(9 bytes) to Resources/jobs/etl/a.py" in text
+    assert "not uploading" not in text
+
+
+def test_another_size_is_uploaded_without_downloading(hook, requests_mock, remote_dir, tmp_path):
+    (tmp_path / "a.py").write_bytes(b"print(1)\n")
+    requests_mock.get(FILE_STAT, json={"attributes": {"size": 4}})
+    download = requests_mock.get(FILE_DOWNLOAD, content=b"abcd")
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl")[1] is True
+    assert download.call_count == 0
+    assert remote_dir["upload"].call_count == 1
+
+
+def test_a_missing_remote_file_is_uploaded(hook, requests_mock, remote_dir, tmp_path):
+    (tmp_path / "a.py").write_bytes(b"x")
+    requests_mock.get(FILE_STAT, **MISSING)
+    download = requests_mock.get(FILE_DOWNLOAD, content=b"x")
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl") == (
+        "Resources/jobs/etl/a.py",
+        True,
+    )
+    assert (download.call_count, remote_dir["delete"].call_count, remote_dir["upload"].call_count) == (
+        0,
+        0,
+        1,
+    )
+
+
+def test_a_stat_without_attributes_is_read_as_the_attributes(hook, requests_mock, remote_dir, tmp_path):
+    (tmp_path / "a.py").write_bytes(b"x")
+    requests_mock.get(FILE_STAT, json={"size": 1, "path": "/Projects/demo/Resources/jobs/etl/a.py"})
+    requests_mock.get(FILE_DOWNLOAD, content=b"x")
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl")[1] is False
+    assert remote_dir["upload"].call_count == 0
+
+
+def test_a_remote_file_without_a_size_is_uploaded(hook, requests_mock, remote_dir, tmp_path):
+    (tmp_path / "a.py").write_bytes(b"x")
+    requests_mock.get(FILE_STAT, json={"attributes": {"path": "/Projects/demo/Resources/jobs/etl/a.py"}})
+    download = requests_mock.get(FILE_DOWNLOAD, content=b"x")
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl")[1] is True
+    assert (download.call_count, remote_dir["upload"].call_count) == (0, 1)
+
+
+def test_upload_if_changed_of_a_missing_local_file_sends_nothing(hook, requests_mock, tmp_path):
+    with pytest.raises(HopsworksConfigError, match="no such file"):
+        hook.upload_file_if_changed(tmp_path / "nope.py", "Resources/jobs/etl")
+    assert requests_mock.call_count == 0
+
+
+def test_a_big_file_is_compared_chunk_by_chunk(hook, requests_mock, remote_dir, tmp_path):
+    content = bytes(range(256)) * 9000  # 2.3 MB: several 1 MiB reads on both sides
+    (tmp_path / "a.py").write_bytes(content)
+    requests_mock.get(FILE_STAT, json={"attributes": {"size": len(content)}})
+    requests_mock.get(FILE_DOWNLOAD, content=content[:-1] + b"!")
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl")[1] is True
+    requests_mock.get(FILE_DOWNLOAD, content=content)
+    assert hook.upload_file_if_changed(tmp_path / "a.py", "Resources/jobs/etl")[1] is False

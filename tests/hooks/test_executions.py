@@ -12,6 +12,7 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksApiUnavailableError,
     HopsworksNotFoundError,
 )
+from airflow_provider_hopsjobs.execution import Execution, Outcome
 from airflow_provider_hopsjobs.hooks.hopsworks import parse_timestamp
 from tests.hooks.conftest import P
 
@@ -37,7 +38,7 @@ def iso(moment: datetime) -> str:
 
 
 def listing(*executions: dict) -> dict:
-    """An executions collection; without executions there is no ``items`` key (reference §2.1)."""
+    """An executions collection; an empty one has no ``items`` key (Hopsworks leaves empty fields out)."""
     body: dict = {"href": EXECS, "count": len(executions)}
     if executions:
         body["items"] = list(executions)
@@ -53,7 +54,14 @@ def no_history(requests_mock):
 def test_start_sends_text_plain_args(hook, project, requests_mock, no_history):
     post = requests_mock.post(EXECS, status_code=201, json=execution(7, args="--day 2024-01-01"))
     result = hook.start_execution("etl", "--day 2024-01-01")
-    assert result["id"] == 7
+    assert result == Execution(
+        id=7,
+        job_name="etl",
+        state="INITIALIZING",
+        final_status="UNDEFINED",
+        submission_time="2024-05-01T10:00:00.000Z",
+        args="--day 2024-01-01",
+    )
     assert post.call_count == 1
     request = post.last_request
     assert request.headers["Content-Type"].split(";")[0] == "text/plain"
@@ -108,8 +116,8 @@ def test_lost_start_adopts_the_execution_it_created(hook, project, requests_mock
             {"json": listing(execution(12, args="--run 1"), execution(11, args="--run 1"))},
         ],
     )
-    result = hook.start_execution("etl", ["--run", "1"])
-    assert result["id"] == 12
+    result = hook.start_execution("etl", ["--run", "1"], job_type="python")
+    assert (result.id, result.args, result.job_type) == (12, "--run 1", "PYTHON")
     assert post.call_count == 1
     assert listed.call_count == 2
 
@@ -123,7 +131,7 @@ def test_lost_start_ignores_server_clocks(hook, project, requests_mock, sleeps):
     )
     older = execution(12, args="a", submitted=future)
     requests_mock.get(EXECS, json=listing(older))  # nothing new appeared after the lost request
-    assert hook.start_execution("etl", "a")["id"] == 13
+    assert hook.start_execution("etl", "a").id == 13
     assert post.call_count == 2
 
 
@@ -143,7 +151,7 @@ def test_lost_start_resends_when_nothing_was_created(hook, project, requests_moc
             {"json": listing(execution(12, args="b"), execution(10, args="a"))},
         ],
     )
-    assert hook.start_execution("etl", "a")["id"] == 13
+    assert hook.start_execution("etl", "a").id == 13
     assert post.call_count == 2
 
 
@@ -155,7 +163,7 @@ def test_lost_start_never_adopts_an_earlier_tries_execution(hook, project, reque
     )
     # The earlier try's execution 12 shows up only after our first attempt (a slow listing).
     requests_mock.get(EXECS, [{"json": listing()}, {"json": listing(execution(12, args="a"))}])
-    assert hook.start_execution("etl", "a", known_ids=[12])["id"] == 13
+    assert hook.start_execution("etl", "a", known_ids=[12]).id == 13
     assert post.call_count == 2
 
 
@@ -163,7 +171,7 @@ def test_lost_start_with_empty_args_matches_default_args(hook, project, requests
     requests_mock.post(EXECS, exc=requests.exceptions.ReadTimeout)
     requests_mock.get(f"{P}/jobs/etl", json={"name": "etl", "config": {"defaultArgs": "--default"}})
     requests_mock.get(EXECS, [{"json": listing()}, {"json": listing(execution(20, args="--default"))}])
-    assert hook.start_execution("etl")["id"] == 20
+    assert hook.start_execution("etl").id == 20
 
 
 def test_503_start_is_ambiguous_but_429_is_not(hook, project, requests_mock, sleeps):
@@ -175,7 +183,7 @@ def test_503_start_is_ambiguous_but_429_is_not(hook, project, requests_mock, sle
         ],
     )
     listed = requests_mock.get(EXECS, json=listing())
-    assert hook.start_execution("etl")["id"] == 30
+    assert hook.start_execution("etl").id == 30
     assert post.call_count == 2
     assert listed.call_count == 1  # only the newest id before the start: a 429 is a refusal
     assert sleeps == [1.0]
@@ -195,9 +203,9 @@ def test_get_execution_and_its_dates(hook, project, requests_mock):
     requests_mock.get(f"{EXECS}/8", json=execution(8, submitted=1714557600123))
     first = hook.get_execution("etl", 7)
     second = hook.get_execution("etl", 8)
-    assert first["state"] == "RUNNING"
-    assert parse_timestamp(first["submissionTime"]) == parse_timestamp(second["submissionTime"])
-    assert parse_timestamp(second["submissionTime"]) == datetime(
+    assert (first.id, first.job_name, first.state) == (7, "etl", "RUNNING")
+    assert parse_timestamp(first.submission_time) == parse_timestamp(second.submission_time)
+    assert parse_timestamp(second.submission_time) == datetime(
         2024, 5, 1, 10, 0, 0, 123000, tzinfo=timezone.utc
     )
 
@@ -214,7 +222,8 @@ def test_unknown_execution(hook, project, requests_mock):
 def test_list_executions_paging_and_filters(hook, project, requests_mock):
     requests_mock.get(EXECS, json={"href": EXECS, "count": 10, "items": [execution(3), execution(2)]})
     result = hook.list_executions("etl", filter_by=["state:RUNNING,ACCEPTED"], offset=2, limit=2)
-    assert [e["id"] for e in result] == [3, 2]
+    assert [e.id for e in result] == [3, 2]
+    assert {e.job_name for e in result} == {"etl"}
     qs = requests_mock.last_request.qs
     assert qs["sort_by"] == ["submissiontime:desc"]
     assert qs["filter_by"] == ["state:running,accepted"]
@@ -229,23 +238,63 @@ def test_empty_history_has_no_items_key(hook, project, requests_mock):
 
 def test_latest_execution(hook, project, requests_mock):
     requests_mock.get(EXECS, json={"href": EXECS, "count": 5, "items": [execution(5)]})
-    assert hook.get_latest_execution("etl")["id"] == 5
+    assert hook.get_latest_execution("etl").id == 5
     assert requests_mock.last_request.qs["limit"] == ["1"]
 
 
 def test_stop_execution_is_202_with_the_dto(hook, project, requests_mock):
     put = requests_mock.put(f"{EXECS}/7/status", status_code=202, json=execution(7, state="RUNNING"))
-    assert hook.stop_execution("etl", 7)["state"] == "RUNNING"
+    assert hook.stop_execution("etl", 7) == Execution(
+        id=7,
+        job_name="etl",
+        state="RUNNING",
+        final_status="UNDEFINED",
+        submission_time="2024-05-01T10:00:00.000Z",
+        args="",
+    )
     assert put.last_request.json() == {"state": "stopped"}
 
 
 def test_stop_execution_with_empty_answer_reads_the_execution(hook, project, requests_mock):
     requests_mock.put(f"{EXECS}/7/status", status_code=202, text="")
     requests_mock.get(f"{EXECS}/7", json=execution(7, state="KILLED"))
-    assert hook.stop_execution("etl", 7)["state"] == "KILLED"
+    stopped = hook.stop_execution("etl", 7, job_type="spark")
+    assert (stopped.id, stopped.state, stopped.job_type, stopped.outcome) == (
+        7,
+        "KILLED",
+        "SPARK",
+        Outcome.KILLED,
+    )
 
 
 def test_delete_execution(hook, project, requests_mock):
     delete = requests_mock.delete(f"{EXECS}/7", status_code=204)
     hook.delete_execution("etl", 7)
     assert delete.call_count == 1
+
+
+def finished(id_: int, final_status: str) -> dict:
+    return {**execution(id_, state="FINISHED"), "finalStatus": final_status}
+
+
+def test_the_job_type_passes_through_every_read(hook, project, requests_mock):
+    """FINISHED with finalStatus UNDEFINED: a success for a Python job, a lost status for Spark."""
+    requests_mock.get(f"{EXECS}/7", json=finished(7, "UNDEFINED"))
+    requests_mock.get(EXECS, json=listing(finished(7, "UNDEFINED")))
+    requests_mock.put(f"{EXECS}/7/status", status_code=202, json=finished(7, "UNDEFINED"))
+    assert hook.get_execution("etl", 7).outcome is Outcome.SUCCESS  # no job type: no YARN status
+    reads = [
+        hook.get_execution("etl", 7, job_type="SPARK"),
+        *hook.list_executions("etl", job_type="spark"),
+        hook.get_latest_execution("etl", job_type="Spark"),
+        hook.stop_execution("etl", 7, job_type="SPARK"),
+    ]
+    assert [(e.job_type, e.outcome) for e in reads] == [("SPARK", Outcome.FAILED)] * 4
+    python = hook.get_execution("etl", 7, job_type="PYTHON")
+    assert (python.job_type, python.outcome) == ("PYTHON", Outcome.SUCCESS)
+
+
+def test_start_passes_the_job_type_through(hook, project, requests_mock, no_history):
+    requests_mock.post(EXECS, status_code=201, json=execution(9))
+    started = hook.start_execution("etl", job_type="pyspark")
+    assert (started.id, started.job_type, started.outcome) == (9, "PYSPARK", Outcome.RUNNING)

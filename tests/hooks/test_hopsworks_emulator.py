@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksNotFoundError
-from airflow_provider_hopsjobs.execution import TERMINAL_STATES, Outcome
+from airflow_provider_hopsjobs.execution import Execution, Outcome
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
-from airflow_provider_hopsjobs.status import outcome_of
 
 EXECUTIONS_ROUTE = "POST /hopsworks-api/api/project/{id}/jobs/{name}/executions"
 JOB_PUT_ROUTE = "PUT /hopsworks-api/api/project/{id}/jobs/{name}"
@@ -36,11 +35,11 @@ def python_job(hook: HopsworksHook, tmp_path: Path, job_name: str, script: str, 
     return remote
 
 
-def wait(hook: HopsworksHook, job_name: str, execution_id: int, timeout: float = 60) -> dict:
+def wait(hook: HopsworksHook, job_name: str, execution_id: int, timeout: float = 60) -> Execution:
     deadline = time.monotonic() + timeout
     while True:
-        execution = hook.get_execution(job_name, execution_id)
-        if execution["state"] in TERMINAL_STATES:
+        execution = hook.get_execution(job_name, execution_id, job_type="PYTHON")
+        if execution.is_terminal:
             return execution
         assert time.monotonic() < deadline, execution
         time.sleep(0.1)
@@ -97,18 +96,19 @@ def test_job_lifecycle_run_logs_and_delete(hook, hopsworks_conn, tmp_path, job_n
     assert (changed.action, changed.changes) == ("updated", {"defaultArgs": ("--default", "--other")})
 
     started = hook.start_execution(job_name, ["--day", "2024-01-01", "two words"])
-    finished = wait(hook, job_name, started["id"])
-    assert outcome_of(finished, "PYTHON") is Outcome.SUCCESS
-    out = list(hook.iter_execution_log(job_name, started["id"], "out", wait_timeout=30))
+    assert (started.job_name, started.args) == (job_name, "--day 2024-01-01 'two words'")
+    finished = wait(hook, job_name, started.id)
+    assert (finished.id, finished.job_type, finished.outcome) == (started.id, "PYTHON", Outcome.SUCCESS)
+    out = list(hook.iter_execution_log(job_name, started.id, "out", wait_timeout=30))
     assert "args: ['--day', '2024-01-01', 'two words']" in out
-    assert "oops" in list(hook.iter_execution_log(job_name, started["id"], "err", wait_timeout=30))
+    assert "oops" in list(hook.iter_execution_log(job_name, started.id, "err", wait_timeout=30))
 
-    assert hook.get_latest_execution(job_name)["id"] == started["id"]
-    assert [e["id"] for e in hook.list_executions(job_name)] == [started["id"]]
+    assert hook.get_latest_execution(job_name).id == started.id
+    assert [e.id for e in hook.list_executions(job_name)] == [started.id]
     assert hook.job_exists(job_name)
     assert any(j["name"] == job_name for j in hook.list_jobs(page_size=1, filter_by=[f"name:{job_name}"]))
 
-    hook.delete_execution(job_name, started["id"])
+    hook.delete_execution(job_name, started.id)
     assert hook.list_executions(job_name) == []
     hook.delete_job(job_name)
     assert not hook.job_exists(job_name)
@@ -123,23 +123,23 @@ def test_failed_job_and_stop(hook, tmp_path, job_name):
         job_name,
         "import sys, time\nif sys.argv[1:] == ['fail']: raise SystemExit(3)\ntime.sleep(60)\n",
     )
-    failed = wait(hook, job_name, hook.start_execution(job_name, "fail")["id"])
-    assert outcome_of(failed, "PYTHON") is Outcome.FAILED
+    failed = wait(hook, job_name, hook.start_execution(job_name, "fail").id)
+    assert failed.outcome is Outcome.FAILED
 
     running = hook.start_execution(job_name, "run")
     deadline = time.monotonic() + 30
-    while hook.get_execution(job_name, running["id"])["state"] != "RUNNING":
+    while hook.get_execution(job_name, running.id).state != "RUNNING":
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    hook.stop_execution(job_name, running["id"])
-    assert outcome_of(wait(hook, job_name, running["id"]), "PYTHON") is Outcome.KILLED
+    hook.stop_execution(job_name, running.id)
+    assert wait(hook, job_name, running.id).outcome is Outcome.KILLED
 
 
 def test_big_log_is_streamed(hook, hopsworks_conn, tmp_path, job_name):
     python_job(hook, tmp_path, job_name, "for i in range(30000):\n    print(f'line {i:05d} ' + 'x' * 40)\n")
-    execution = wait(hook, job_name, hook.start_execution(job_name)["id"])
+    execution = wait(hook, job_name, hook.start_execution(job_name).id)
     hopsworks_conn.reset_counters()
-    lines = list(hook.iter_execution_log(job_name, execution["id"], wait_timeout=30))
+    lines = list(hook.iter_execution_log(job_name, execution.id, wait_timeout=30))
     assert len(lines) == 30000  # 1.5 MB: above the inline limit, so it came through the download
     assert any("/dataset/download/with_auth/" in route for route in hopsworks_conn.request_counts())
     assert lines[-1].startswith("line 29999 ")
@@ -154,8 +154,8 @@ def test_lost_start_does_not_run_twice(hook, hopsworks_conn, tmp_path, job_name)
     execution = hook.start_execution(job_name, "--x 1")
     assert hopsworks_conn.executions_started(job_name) == 1
     assert hopsworks_conn.request_counts()[EXECUTIONS_ROUTE] == 1
-    assert hook.list_executions(job_name)[0]["id"] == execution["id"]
-    wait(hook, job_name, execution["id"])
+    assert hook.list_executions(job_name)[0].id == execution.id
+    wait(hook, job_name, execution.id)
 
 
 def test_transient_faults_are_ridden_out(hook, hopsworks_conn, tmp_path, job_name):
@@ -187,9 +187,10 @@ async def test_async_calls(hook, tmp_path, job_name):
     started = hook.start_execution(job_name)
     async_hook = HopsworksHook()
     try:
-        assert (await async_hook.async_get_execution(job_name, started["id"]))["id"] == started["id"]
-        assert (await async_hook.async_get_latest_execution(job_name))["id"] == started["id"]
-        await async_hook.async_stop_execution(job_name, started["id"])
+        read = await async_hook.async_get_execution(job_name, started.id, job_type="python")
+        assert (read.id, read.job_name, read.job_type) == (started.id, job_name, "PYTHON")
+        stopped = await async_hook.async_stop_execution(job_name, started.id)
+        assert (stopped.id, stopped.job_name) == (started.id, job_name)
     finally:
         await async_session.close_sessions()
-    assert wait(hook, job_name, started["id"])["state"] == "KILLED"
+    assert wait(hook, job_name, started.id).state == "KILLED"

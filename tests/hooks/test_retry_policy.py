@@ -14,15 +14,21 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksApiError,
     HopsworksApiUnavailableError,
     HopsworksConfigError,
+    HopsworksNotFoundError,
 )
 from airflow_provider_hopsjobs.hooks.retry_policy import (
+    OUTAGE_ERRORS,
+    NotReady,
     RetryPolicy,
     TransientHttpError,
     async_call,
     async_retrying,
+    call_not_idempotent,
     is_ambiguous,
+    is_outage,
     is_transient,
     parse_retry_after,
+    poll_until_ready,
     retrying,
 )
 
@@ -269,3 +275,220 @@ async def test_async_call_charges_the_bare_attempt_to_the_budget(monkeypatch):
     with pytest.raises(HopsworksApiUnavailableError, match=r"after 3 attempt\(s\) in 30.0 s"):
         await async_call(policy, "GET /x", slow_failure, sleep=fake_sleep)
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (HopsworksApiUnavailableError("gave up"), True),
+        (ConnectionError("refused"), True),
+        (ConnectionResetError("reset"), True),
+        (TimeoutError(), True),
+        (asyncio.TimeoutError(), True),
+        (requests.ConnectionError("reset"), True),
+        (requests.ConnectTimeout("slow"), True),
+        (requests.ReadTimeout("slow"), True),
+        (aiohttp.ClientConnectionError("down"), True),
+        (aiohttp.ServerDisconnectedError(), True),
+        (aiohttp.ServerTimeoutError("slow"), True),
+        # The API answered: a refusal, not an outage.
+        (HopsworksApiError("rejected"), False),
+        (HopsworksNotFoundError("gone"), False),
+        # Retried inside the policy, which turns them into HopsworksApiUnavailableError when it gives up.
+        (TransientHttpError("busy", status_code=503), False),
+        (requests.exceptions.ChunkedEncodingError("cut"), False),
+        (aiohttp.ClientPayloadError("cut"), False),
+        (ValueError("bug"), False),
+        (None, False),
+    ],
+)
+def test_is_outage_names_what_a_wait_rides_out(error, outage):
+    assert is_outage(error) is outage
+    try:
+        raise error or ValueError()
+    except OUTAGE_ERRORS:
+        caught = True
+    except Exception:
+        caught = False
+    assert caught is outage  # the tuple for an except clause says the same
+
+
+class Recorder:
+    """What a not-idempotent call did, in order."""
+
+    def __init__(self, *outcomes: object, found: list[object] | None = None) -> None:
+        self.outcomes = list(outcomes)  # exceptions to raise, or results, one per send
+        self.found = list(found or [])  # recover's answers, one per call
+        self.events: list[str] = []
+
+    def send(self) -> object:
+        self.events.append("send")
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def recover(self) -> object:
+        self.events.append("recover")
+        return self.found.pop(0)
+
+
+FAST = RetryPolicy(max_attempts=4, initial_wait=1, max_wait=1, max_total_seconds=100, jitter=0)
+
+
+def call(recorder: Recorder, sleeps: list[float] | None = None, **kwargs: object) -> object:
+    sleep = sleeps.append if sleeps is not None else (lambda s: None)
+    return call_not_idempotent(FAST, "POST /x", recorder.send, recorder.recover, sleep=sleep, **kwargs)
+
+
+def test_not_idempotent_call_that_works_sends_once_and_never_recovers():
+    recorder = Recorder("started")
+    assert call(recorder) == "started"
+    assert recorder.events == ["send"]
+
+
+def test_after_an_ambiguous_failure_the_lost_result_is_recovered_instead_of_resent():
+    recorder = Recorder(requests.ConnectionError("dropped"), found=["the lost one"])
+    sleeps: list[float] = []
+    assert call(recorder, sleeps) == "the lost one"
+    assert recorder.events == ["send", "recover"]
+    assert sleeps == [1]
+
+
+def test_when_nothing_was_lost_the_request_is_sent_again():
+    recorder = Recorder(
+        requests.ReadTimeout("slow"), TransientHttpError("x", status_code=502), "new", found=[None, None]
+    )
+    assert call(recorder) == "new"
+    assert recorder.events == ["send", "recover", "send", "recover", "send"]
+
+
+def test_a_429_is_a_refusal_so_nothing_is_looked_for():
+    recorder = Recorder(TransientHttpError("busy", status_code=429, retry_after=2), "started")
+    sleeps: list[float] = []
+    assert call(recorder, sleeps) == "started"
+    assert recorder.events == ["send", "send"]
+    assert sleeps == [2]
+
+
+def test_ambiguity_is_remembered_across_a_later_429():
+    recorder = Recorder(
+        requests.ConnectionError("dropped"),
+        TransientHttpError("busy", status_code=429),
+        "started",
+        found=[None, None],
+    )
+    assert call(recorder) == "started"
+    assert recorder.events == ["send", "recover", "send", "recover", "send"]
+
+
+def test_a_refusal_is_raised_at_once():
+    recorder = Recorder(HopsworksApiError("quota"))
+    with pytest.raises(HopsworksApiError, match="quota"):
+        call(recorder)
+    assert recorder.events == ["send"]
+
+
+def test_giving_up_looks_before_every_resend():
+    recorder = Recorder(
+        *[TransientHttpError("bad gateway", status_code=502) for _ in range(4)], found=[None] * 3
+    )
+    with pytest.raises(HopsworksApiUnavailableError, match="POST /x failed after 4 attempt"):
+        call(recorder)
+    assert recorder.events == ["send", "recover"] * 3 + ["send"]
+
+
+def already_done(error: BaseException) -> bool:
+    return isinstance(error, HopsworksApiError) and error.error_code == 110012
+
+
+EXISTS = HopsworksApiError("exists", status_code=400, error_code=110012)
+
+
+def test_recover_on_resends_first_and_recovers_only_on_the_already_done_refusal():
+    recorder = Recorder(requests.ConnectionError("dropped"), EXISTS, found=[True])
+    assert call(recorder, recover_on=already_done) is True
+    assert recorder.events == ["send", "send", "recover"]
+
+
+def test_recover_on_without_an_earlier_ambiguous_failure_is_a_plain_refusal():
+    recorder = Recorder(EXISTS, found=[True])
+    with pytest.raises(HopsworksApiError) as err:
+        call(recorder, recover_on=already_done)
+    assert err.value is EXISTS
+    assert recorder.events == ["send"]
+
+
+def test_recover_on_finding_nothing_raises_the_refusal():
+    recorder = Recorder(requests.ConnectionError("dropped"), EXISTS, found=[None])
+    with pytest.raises(HopsworksApiError) as err:
+        call(recorder, recover_on=already_done)
+    assert err.value is EXISTS
+    assert recorder.events == ["send", "send", "recover"]
+
+
+def test_recover_on_other_refusals_pass_without_recovering():
+    other = HopsworksApiError("forbidden", status_code=403, error_code=200001)
+    recorder = Recorder(requests.ConnectionError("dropped"), other, found=[True])
+    with pytest.raises(HopsworksApiError, match="forbidden"):
+        call(recorder, recover_on=already_done)
+    assert recorder.events == ["send", "send"]
+
+
+class Looks:
+    """Not ready ``times`` times, then "ready"; records the clock at each look."""
+
+    def __init__(self, clock, times: int) -> None:
+        self.clock = clock
+        self.times = times
+        self.at: list[float] = []
+
+    def __call__(self) -> str:
+        self.at.append(self.clock.monotonic())
+        if len(self.at) <= self.times:
+            raise NotReady(f"not yet ({len(self.at)})")
+        return "ready"
+
+
+def test_poll_until_ready_backs_off_exponentially_up_to_the_cap(clock):
+    look = Looks(clock, 5)
+    assert poll_until_ready(look, timeout=60, first_wait=0.25, max_wait=1.5, clock=clock) == "ready"
+    assert clock.sleeps == [0.25, 0.5, 1.0, 1.5, 1.5]
+    assert len(look.at) == 6
+
+
+def test_poll_until_ready_stops_before_passing_its_deadline(clock):
+    look = Looks(clock, 1000)
+    with pytest.raises(NotReady, match=r"not yet \(5\)"):
+        poll_until_ready(look, timeout=10, first_wait=0.5, max_wait=4, clock=clock)
+    assert clock.sleeps == [0.5, 1, 2, 4]  # one more 4 s pause would end at 11.5 s
+    assert look.at[-1] - look.at[0] <= 10
+
+
+def test_poll_until_ready_with_no_time_looks_once(clock):
+    look = Looks(clock, 1000)
+    with pytest.raises(NotReady):
+        poll_until_ready(look, timeout=0, first_wait=0.25, max_wait=1, clock=clock)
+    assert (len(look.at), clock.sleeps) == (1, [])
+
+
+def test_poll_until_ready_lets_other_errors_through_at_once(clock):
+    def look() -> str:
+        raise HopsworksNotFoundError("no such execution")
+
+    with pytest.raises(HopsworksNotFoundError):
+        poll_until_ready(look, timeout=60, first_wait=0.25, max_wait=1, clock=clock)
+    assert clock.sleeps == []
+
+
+def test_poll_until_ready_reads_its_deadline_from_the_clock(clock):
+    """Time spent looking counts: with 1 s pauses, looks that take 4 s fit three times in 10 s, not eleven."""
+    look = Looks(clock, 1000)
+
+    def slow_look() -> str:
+        clock.now += 4
+        return look()
+
+    with pytest.raises(NotReady):
+        poll_until_ready(slow_look, timeout=10, first_wait=1, max_wait=1, clock=clock)
+    assert look.at == [1004.0, 1009.0, 1014.0]  # the pause after the third would end past 1010
