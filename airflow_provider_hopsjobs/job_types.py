@@ -52,7 +52,7 @@ def creatable_job_type(job_type: object) -> str:
     value = job_type.strip().upper() if isinstance(job_type, str) else None
     if value not in CREATABLE_JOB_TYPES:
         raise HopsworksConfigError(
-            f"Unknown job type {job_type!r}; expected one of {', '.join(sorted(CREATABLE_JOB_TYPES))}"
+            f"Unknown job_type {job_type!r}; expected one of {', '.join(sorted(CREATABLE_JOB_TYPES))}"
         )
     return value
 

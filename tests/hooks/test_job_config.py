@@ -72,7 +72,7 @@ def test_foreign_url_scheme_is_rejected():
 @pytest.mark.parametrize(
     ("job_type", "kwargs", "message"),
     [
-        ("FLINK", {"app_path": "a.py"}, "Unknown job type"),
+        ("FLINK", {"app_path": "a.py"}, "Unknown job_type"),
         ("PYTHON", {}, "needs an app path"),
         ("SPARK", {"app_path": "a.jar"}, "needs main_class"),
         ("PYSPARK", {"app_path": "a.py", "main_class": "com.x.Main"}, "PythonRunner"),

@@ -138,7 +138,7 @@ def test_invalid_job_name_is_rejected_before_any_request(hook, requests_mock):
 
 
 def test_unknown_job_type_is_rejected_before_any_request(hook, requests_mock):
-    with pytest.raises(HopsworksConfigError, match="Unknown job type"):
+    with pytest.raises(HopsworksConfigError, match="Unknown job_type"):
         hook.create_or_update_job("etl", "FORTRAN", app_path="a.py")
     with pytest.raises(HopsworksConfigError, match="needs main_class"):
         hook.build_job_config("etl", "SPARK", app_path="a.jar")

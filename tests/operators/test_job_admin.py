@@ -43,7 +43,7 @@ def make_create(**overrides: Any) -> HopsworksCreateJobOperator:
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"job_type": "JAVA"}, "Unknown job type"),
+        ({"job_type": "JAVA"}, "Unknown job_type"),
         ({"job_name": "my job"}, "Invalid job name"),
         ({"app_path": "Resources/a.py", "app_file": "a.py"}, "not both"),
         ({"config": ["not", "a", "mapping"]}, "config"),
