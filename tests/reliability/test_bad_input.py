@@ -222,10 +222,10 @@ BAD_INPUT: dict[str, Bad] = {
         HopsworksConfigError,
         "fetch_logs must be",
     ),
-    "deadline without a time zone": Bad(
+    "deadline that is not epoch seconds": Bad(
         lambda w: HopsworksExecutionTrigger(job_name=JOB, execution_id=1, deadline=datetime(2030, 1, 1)),
         ValueError,
-        "has no time zone",
+        "deadline must be epoch seconds",
     ),
     "execution id that is not a number": Bad(
         lambda w: HopsworksExecutionSensor(task_id="t", job_name=JOB, execution_id="latest-ish"),
