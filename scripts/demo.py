@@ -53,7 +53,9 @@ _STDLIB_START = re.compile(
     r"^\[\d{4}-\d\d-\d\d(?P<sep>[T ])[^\]]*\] \{(?P<file>[\w.]+):\d+\} (?P<level>[A-Z]+) - (?P<text>.*)$"
 )
 #: Source files of our operators, sensor and trigger (3.0's stdlib format names no logger).
-_PROVIDER_FILES = frozenset({"jobs.py", "execution.py", "task_logs.py", "waiting.py", "schedules.py"})
+_PROVIDER_FILES = frozenset(
+    {"jobs.py", "reattach.py", "base.py", "execution.py", "task_logs.py", "waiting.py", "schedules.py"}
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TASK_START = re.compile(r"^\[DAG TEST\] starting task_id=(?P<task>\S+)")
 _FRAME_START = re.compile(r"^----- Hopsworks job '.+' execution \d+ (stdout|stderr) -----$")

@@ -84,7 +84,8 @@ class ExecutionsMixin(HopsworksBaseHook):
         execution = call_not_idempotent(
             self.retry_policy, what, send, recover, sleep=self.clock.sleep, logger=self.log
         )
-        self.log.info("Started execution %s of Hopsworks job %s", execution.id, job_name)
+        # The task that asked says so in its own log ("Started execution ..."); once is enough.
+        self.log.debug("Started execution %s of Hopsworks job %s", execution.id, job_name)
         return execution
 
     def _newest_execution_id(self, job_name: str) -> int:

@@ -300,4 +300,5 @@ def reattach_or_start(
     execution = hook.start_execution(job_name, args, known_ids=known_ids, job_type=job_type)
     ti = context.get("ti")
     memory.remember(new_record(job_name, execution.id, getattr(ti, "try_number", None)))
+    log.info("Started execution %s of Hopsworks job %r.", execution.id, job_name)
     return execution, False
