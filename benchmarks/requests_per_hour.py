@@ -27,6 +27,7 @@ import time
 from _common import SLEEP_JOB, banner, emulator, python_job, result, wait_for
 
 # isort: split
+from airflow_provider_hopsjobs.clock import Clock
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.execution import TERMINAL_STATES
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
@@ -70,22 +71,24 @@ async def first_event(trigger: HopsworksExecutionTrigger) -> dict[str, object]:
 
 def virtual_hour(emu: EmulatorHandle, hook: HopsworksHook, seconds: float) -> tuple[int, dict[str, object]]:
     execution_id = hook.start_execution(JOB, ["7200"]).id
-    clock = {"now": 0.0, "stopped": False}
 
-    async def virtual_sleep(interval: float) -> None:
-        clock["now"] += interval
-        if clock["now"] >= seconds and not clock["stopped"]:
-            clock["stopped"] = True
-            await asyncio.to_thread(stop_and_wait, emu, hook, execution_id)
-        await asyncio.sleep(0)
+    class VirtualSleeps(Clock):
+        """Real time, but every sleep only advances a virtual clock (and stops the job at the hour)."""
+
+        now = 0.0
+        stopped = False
+
+        async def async_sleep(self, interval: float) -> None:
+            self.now += interval
+            if self.now >= seconds and not self.stopped:
+                self.stopped = True
+                await asyncio.to_thread(stop_and_wait, emu, hook, execution_id)
+            await asyncio.sleep(0)
 
     emu.reset_counters()
-    original = HopsworksExecutionTrigger.__dict__["_sleep"]  # the staticmethod itself
-    HopsworksExecutionTrigger._sleep = staticmethod(virtual_sleep)  # type: ignore[method-assign]
-    try:
-        event = asyncio.run(first_event(HopsworksExecutionTrigger(job_name=JOB, execution_id=execution_id)))
-    finally:
-        HopsworksExecutionTrigger._sleep = original  # type: ignore[method-assign]
+    trigger = HopsworksExecutionTrigger(job_name=JOB, execution_id=execution_id)
+    trigger.clock = VirtualSleeps()
+    event = asyncio.run(first_event(trigger))
     return emu.request_counts().get(GET_EXECUTION, 0), event
 
 

@@ -247,4 +247,11 @@ class HopsworksExecutionTrigger(BaseTrigger):
         )
         from airflow.utils.state import TaskInstanceState
 
-        return bool(states[ti.run_id][ti.task_id] != TaskInstanceState.DEFERRED)
+        return bool(states[ti.run_id][task_state_key(ti.task_id, ti.map_index)] != TaskInstanceState.DEFERRED)
+
+
+def task_state_key(task_id: str, map_index: int | None) -> str:
+    """How Airflow's task-states route names a task instance: mapped ones as ``<task_id>_<map_index>``."""
+    if map_index is None or map_index < 0:
+        return task_id
+    return f"{task_id}_{map_index}"

@@ -385,6 +385,24 @@ async def test_on_3_3_cancellation_leaves_stopping_to_on_kill(monkeypatch: pytes
     stop.assert_not_awaited()
 
 
+@pytest.mark.parametrize(("map_index", "key"), [(-1, "t"), (0, "t_0"), (2, "t_2")])
+@pytest.mark.parametrize(("state", "safe"), [("deferred", False), ("failed", True)])
+async def test_safe_to_cancel_finds_a_mapped_task_instance(
+    map_index: int, key: str, state: str, safe: bool
+) -> None:
+    """Airflow's task-states answer keys a mapped task instance as ``<task_id>_<map_index>``."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    trigger = make_trigger()
+    ti = mock.Mock(spec=["dag_id", "task_id", "run_id", "map_index"])
+    ti.configure_mock(dag_id="d", task_id="t", run_id="r", map_index=map_index)
+    trigger.task_instance = ti
+    # The other map indexes are deferred: only the right key gives the right answer.
+    answer = {"r": {"t_0": "deferred", "t_1": "deferred", "t_2": "deferred", "t": "deferred", key: state}}
+    with mock.patch.object(RuntimeTaskInstance, "get_task_states", return_value=answer):
+        assert await trigger.safe_to_cancel() is safe
+
+
 @pytest.mark.parametrize(("state", "safe"), [("deferred", False), ("failed", True), ("success", True)])
 async def test_safe_to_cancel_reads_the_task_state(state: str, safe: bool) -> None:
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
