@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 HOOK_CLASS = "airflow_provider_hopsjobs.hooks.hopsworks.HopsworksHook"
 
 
-def get_provider_info() -> dict[str, Any]:
+def get_provider_info() -> dict[str, Any]:  # long: one data literal, the metadata Airflow reads
     """Describe the provider to Airflow's ProvidersManager."""
     return {
         "package-name": "airflow-provider-hopsjobs",
@@ -35,6 +35,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Hopsworks",
                 "python-modules": [
+                    "airflow_provider_hopsjobs.operators.create",
                     "airflow_provider_hopsjobs.operators.jobs",
                     "airflow_provider_hopsjobs.operators.schedules",
                 ],

@@ -1,5 +1,8 @@
 """The job-type vocabulary: which types exist, which the provider creates, how each is configured.
 
+Pure data and questions about it; the argument checks built on it (``creatable_job_type``,
+``known_job_type``) are in :mod:`airflow_provider_hopsjobs.validation`.
+
 One table answers every question a part of the provider asks about a job type: can it be
 created here, can its executions be waited on, which configuration ``type`` it has, and
 whether its executions carry a meaningful YARN ``finalStatus`` (which decides the success
@@ -10,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Final
-
-from airflow_provider_hopsjobs.errors import HopsworksConfigError
 
 #: The configuration's polymorphic ``type`` per job type (Hopsworks' ``JobConfiguration`` subtypes).
 CONFIG_TYPES: Final[Mapping[str, str]] = {
@@ -45,31 +46,6 @@ _JOB_TYPE_OF_CONFIG: Final[Mapping[str, str]] = {
     "flinkJobConfiguration": "FLINK",
     "rayJobConfiguration": "RAY",
 }
-
-
-def creatable_job_type(job_type: object) -> str:
-    """Upper-case a job type to create, or refuse it naming the ones the provider creates."""
-    value = job_type.strip().upper() if isinstance(job_type, str) else None
-    if value not in CREATABLE_JOB_TYPES:
-        raise HopsworksConfigError(
-            f"Unknown job_type {job_type!r}; expected one of {', '.join(sorted(CREATABLE_JOB_TYPES))}"
-        )
-    return value
-
-
-def known_job_type(job_type: object) -> str | None:
-    """Upper-case an optional job type for waiting on its executions, or refuse it clearly.
-
-    Raised as :class:`HopsworksConfigError` (a ``ValueError``) so operators, the sensor and the
-    trigger all fail at construction, before any execution is started.
-    """
-    if job_type is None:
-        return None
-    if not isinstance(job_type, str) or job_type.upper() not in KNOWN_JOB_TYPES:
-        raise HopsworksConfigError(
-            f"job_type must be one of {sorted(KNOWN_JOB_TYPES)} or None, got {job_type!r}"
-        )
-    return job_type.upper()
 
 
 def job_type_of(job: Mapping[str, Any]) -> str | None:

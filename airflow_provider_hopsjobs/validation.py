@@ -14,12 +14,58 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
-from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
+from airflow_provider_hopsjobs.job_types import CREATABLE_JOB_TYPES, KNOWN_JOB_TYPES
+
+#: Characters Hopsworks rejects in a job name with 400/130006
+#: (``Settings.FILENAME_DISALLOWED_CHARS`` plus the space).
+FORBIDDEN_NAME_CHARS = frozenset(" /\\?*:|'\"<>%()&;#öäåÖÅÄàáéèâîïüÜ@${}[]+~^`")
+MAX_JOB_NAME_LENGTH = 255
 
 
 def is_templated(value: Any) -> bool:
     """A Jinja template not rendered yet: checked only once rendered."""
     return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def validate_job_name(job_name: str) -> str:
+    """Reject names Hopsworks would reject (400/130006), with the offending characters named."""
+    if not isinstance(job_name, str) or not job_name.strip():
+        raise HopsworksConfigError("A job name is required")
+    if len(job_name) > MAX_JOB_NAME_LENGTH:
+        raise HopsworksConfigError(f"Job name is longer than {MAX_JOB_NAME_LENGTH} characters")
+    bad = sorted({c for c in job_name if c in FORBIDDEN_NAME_CHARS or not c.isprintable()})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise HopsworksConfigError(
+            f"Invalid job name {job_name!r}: Hopsworks does not allow {shown} in job names "
+            "(use letters, digits, '-', '_' or '.')"
+        )
+    return job_name
+
+
+def creatable_job_type(job_type: object) -> str:
+    """Upper-case a job type to create, or refuse it naming the ones the provider creates."""
+    value = job_type.strip().upper() if isinstance(job_type, str) else None
+    if value not in CREATABLE_JOB_TYPES:
+        raise HopsworksConfigError(
+            f"Unknown job_type {job_type!r}; expected one of {', '.join(sorted(CREATABLE_JOB_TYPES))}"
+        )
+    return value
+
+
+def known_job_type(job_type: object) -> str | None:
+    """Upper-case an optional job type for waiting on its executions, or refuse it clearly.
+
+    Raised as :class:`HopsworksConfigError` (a ``ValueError``) so operators, the sensor and the
+    trigger all fail at construction, before any execution is started.
+    """
+    if job_type is None:
+        return None
+    if not isinstance(job_type, str) or job_type.upper() not in KNOWN_JOB_TYPES:
+        raise HopsworksConfigError(
+            f"job_type must be one of {sorted(KNOWN_JOB_TYPES)} or None, got {job_type!r}"
+        )
+    return job_type.upper()
 
 
 def job_name(value: Any) -> None:

@@ -6,17 +6,14 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.job_types import (
     CONFIG_TYPES,
     CREATABLE_JOB_TYPES,
     KNOWN_JOB_TYPES,
     SPARK_CONFIG_JOB_TYPES,
     YARN_JOB_TYPES,
-    creatable_job_type,
     has_yarn_final_status,
     job_type_of,
-    known_job_type,
 )
 
 
@@ -28,26 +25,6 @@ def test_the_sets_nest() -> None:
     assert not has_yarn_final_status("PYTHON")
     assert has_yarn_final_status("pyspark")
     assert not has_yarn_final_status(None)
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"), [("python", "PYTHON"), (" Spark ", "SPARK"), ("DOCKER", "DOCKER")]
-)
-def test_creatable_job_type(given: str, expected: str) -> None:
-    assert creatable_job_type(given) == expected
-
-
-@pytest.mark.parametrize("bad", ["FLINK", "COBOL", "", None, 3])
-def test_creatable_job_type_refuses_naming_the_choices(bad: Any) -> None:
-    with pytest.raises(HopsworksConfigError, match="DOCKER, PYSPARK, PYTHON, RAY, SPARK"):
-        creatable_job_type(bad)
-
-
-def test_known_job_type() -> None:
-    assert known_job_type(None) is None
-    assert known_job_type("flink") == "FLINK"
-    with pytest.raises(HopsworksConfigError, match="job_type must be one of"):
-        known_job_type("COBOL")
 
 
 @pytest.mark.parametrize(

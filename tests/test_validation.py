@@ -84,3 +84,62 @@ def test_flag() -> None:
     assert validation.flag("cancel_on_kill", False) is False
     with pytest.raises(HopsworksConfigError, match="cancel_on_kill must be True or False"):
         validation.flag("cancel_on_kill", "false")
+
+
+# -- job names and job types ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["etl", "feature-pipeline_v2", "job.1", "A" * 255])
+def test_valid_job_names(name: str) -> None:
+    assert validation.validate_job_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        " ",
+        "my job",
+        "a/b",
+        "a:b",
+        "x?",
+        "ä",
+        "a(b)",
+        "a;b",
+        "a#b",
+        "a@b",
+        "a$b",
+        "a[b]",
+        "a+b",
+        "a\tb",
+        "A" * 256,
+    ],
+)
+def test_forbidden_job_names(name: str) -> None:
+    with pytest.raises(HopsworksConfigError):
+        validation.validate_job_name(name)
+
+
+def test_forbidden_name_message_names_the_character() -> None:
+    with pytest.raises(HopsworksConfigError, match=r"does not allow ' ', '/'"):
+        validation.validate_job_name("my/job x")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("python", "PYTHON"), (" Spark ", "SPARK"), ("DOCKER", "DOCKER")]
+)
+def test_creatable_job_type(given: str, expected: str) -> None:
+    assert validation.creatable_job_type(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["FLINK", "COBOL", "", None, 3])
+def test_creatable_job_type_refuses_naming_the_choices(bad: Any) -> None:
+    with pytest.raises(HopsworksConfigError, match="DOCKER, PYSPARK, PYTHON, RAY, SPARK"):
+        validation.creatable_job_type(bad)
+
+
+def test_known_job_type() -> None:
+    assert validation.known_job_type(None) is None
+    assert validation.known_job_type("flink") == "FLINK"
+    with pytest.raises(HopsworksConfigError, match="job_type must be one of"):
+        validation.known_job_type("COBOL")

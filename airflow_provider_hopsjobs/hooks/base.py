@@ -29,7 +29,6 @@ from airflow_provider_hopsjobs.hooks.connection import (
     settings_from_connection,
 )
 from airflow_provider_hopsjobs.hooks.errors import ERROR_BODY_LIMIT, response_error
-from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
 from airflow_provider_hopsjobs.hooks.project import ProjectLookup, ProjectRef, project_from_info
 from airflow_provider_hopsjobs.hooks.retry_policy import RetryPolicy, async_call, retrying
 from airflow_provider_hopsjobs.hooks.wire import (
@@ -40,6 +39,7 @@ from airflow_provider_hopsjobs.hooks.wire import (
     project_path,
     segment,
 )
+from airflow_provider_hopsjobs.validation import validate_job_name
 
 if TYPE_CHECKING:
     import aiohttp

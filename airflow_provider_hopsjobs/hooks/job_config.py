@@ -14,33 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
-from airflow_provider_hopsjobs.job_types import CONFIG_TYPES, SPARK_CONFIG_JOB_TYPES, creatable_job_type
+from airflow_provider_hopsjobs.job_types import CONFIG_TYPES, SPARK_CONFIG_JOB_TYPES
+from airflow_provider_hopsjobs.validation import creatable_job_type, validate_job_name
 
 PYTHON_RUNNER = "org.apache.spark.deploy.PythonRunner"
 
-#: Characters Hopsworks rejects in a job name with 400/130006
-#: (``Settings.FILENAME_DISALLOWED_CHARS`` plus the space).
-FORBIDDEN_NAME_CHARS = frozenset(" /\\?*:|'\"<>%()&;#öäåÖÅÄàáéèâîïüÜ@${}[]+~^`")
-MAX_JOB_NAME_LENGTH = 255
-
 #: Keys the server computes or owns; never part of a comparison.
 READ_ONLY_KEYS = frozenset({"jobType"})
-
-
-def validate_job_name(job_name: str) -> str:
-    """Reject names Hopsworks would reject (400/130006), with the offending characters named."""
-    if not isinstance(job_name, str) or not job_name.strip():
-        raise HopsworksConfigError("A job name is required")
-    if len(job_name) > MAX_JOB_NAME_LENGTH:
-        raise HopsworksConfigError(f"Job name is longer than {MAX_JOB_NAME_LENGTH} characters")
-    bad = sorted({c for c in job_name if c in FORBIDDEN_NAME_CHARS or not c.isprintable()})
-    if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        raise HopsworksConfigError(
-            f"Invalid job name {job_name!r}: Hopsworks does not allow {shown} in job names "
-            "(use letters, digits, '-', '_' or '.')"
-        )
-    return job_name
 
 
 def check_app_path(path: str) -> str:

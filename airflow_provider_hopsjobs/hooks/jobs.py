@@ -10,7 +10,8 @@ from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksConfigE
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.job_config import JobConfigRequest, diff_config, updated_config
 from airflow_provider_hopsjobs.hooks.wire import call_name, collection, json_body, string_list
-from airflow_provider_hopsjobs.job_types import CONFIG_TYPES, creatable_job_type
+from airflow_provider_hopsjobs.job_types import CONFIG_TYPES
+from airflow_provider_hopsjobs.validation import creatable_job_type
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 from airflow_provider_hopsjobs.errors import HopsworksConfigError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
-from airflow_provider_hopsjobs.hooks.job_config import validate_job_name
 from airflow_provider_hopsjobs.hooks.timestamps import to_epoch_ms
+from airflow_provider_hopsjobs.validation import validate_job_name
 
 
 class SchedulesMixin(HopsworksBaseHook):

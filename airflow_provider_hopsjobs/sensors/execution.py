@@ -22,7 +22,7 @@ from airflow_provider_hopsjobs._compat import AirflowSkipException
 from airflow_provider_hopsjobs.errors import HopsworksError
 from airflow_provider_hopsjobs.execution import Execution, ExecutionEvent, Outcome
 from airflow_provider_hopsjobs.hooks.retry_policy import is_outage
-from airflow_provider_hopsjobs.job_types import job_type_of, known_job_type
+from airflow_provider_hopsjobs.job_types import job_type_of
 from airflow_provider_hopsjobs.operators.base import (
     HopsworksBaseOperator,
     error_for_event,
@@ -89,7 +89,7 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
         self.execution_id = execution_id
         self.fail_on_failure = fail_on_failure
         self.deferrable = deferrable
-        self.job_type = known_job_type(job_type)
+        self.job_type = validation.known_job_type(job_type)
         self.transient_error_budget = validation.seconds("transient_error_budget", transient_error_budget)
         # In the triggerer ``poke_interval`` caps the adaptive schedule, so it must be positive there.
         self.policy = (

@@ -30,8 +30,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.execution import ExecutionEvent
-from airflow_provider_hopsjobs.job_types import known_job_type
-from airflow_provider_hopsjobs.validation import flag
+from airflow_provider_hopsjobs.validation import flag, known_job_type
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_hopsjobs.waiting import (
     DEFAULT_POLL_INTERVAL,

@@ -11,44 +11,7 @@ from airflow_provider_hopsjobs.hooks.job_config import (
     diff_config,
     to_hdfs_path,
     updated_config,
-    validate_job_name,
 )
-
-
-@pytest.mark.parametrize("name", ["etl", "feature-pipeline_v2", "job.1", "A" * 255])
-def test_valid_job_names(name):
-    assert validate_job_name(name) == name
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "",
-        " ",
-        "my job",
-        "a/b",
-        "a:b",
-        "x?",
-        "ä",
-        "a(b)",
-        "a;b",
-        "a#b",
-        "a@b",
-        "a$b",
-        "a[b]",
-        "a+b",
-        "a\tb",
-        "A" * 256,
-    ],
-)
-def test_forbidden_job_names(name):
-    with pytest.raises(HopsworksConfigError):
-        validate_job_name(name)
-
-
-def test_forbidden_name_message_names_the_character():
-    with pytest.raises(HopsworksConfigError, match=r"does not allow ' ', '/'"):
-        validate_job_name("my/job x")
 
 
 @pytest.mark.parametrize(
