@@ -469,30 +469,38 @@ class AirflowProcesses:
 
     # ------------------------------------------------------------------ logs
 
-    def task_log_dir(self, dag_id: str, run_id: str, task_id: str) -> Path:
-        return self.log_folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    def task_log_dir(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Path:
+        folder = self.log_folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        return folder if map_index < 0 else folder / f"map_index={map_index}"
 
-    def task_logs(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str]:
+    def task_logs(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, str]:
         """Every log file of the task instance (worker and trigger logs), by file name."""
-        directory = self.task_log_dir(dag_id, run_id, task_id)
+        directory = self.task_log_dir(dag_id, run_id, task_id, map_index)
         if not directory.is_dir():
             return {}
         paths = sorted(directory.glob("attempt=*.log*"))
         return {path.name: path.read_text(errors="replace") for path in paths}
 
-    def trigger_logs(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str]:
+    def trigger_logs(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, str]:
         """Logs written by the triggerer for this task: ``attempt=N.log.trigger.<triggerer job id>.log``."""
-        logs = self.task_logs(dag_id, run_id, task_id)
+        logs = self.task_logs(dag_id, run_id, task_id, map_index)
         return {name: text for name, text in logs.items() if ".log.trigger." in name}
 
     def wait_for_trigger_log(
-        self, dag_id: str, run_id: str, task_id: str, count: int = 1, timeout: float = 30.0
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        count: int = 1,
+        timeout: float = 30.0,
+        *,
+        map_index: int = -1,
     ) -> dict[str, str]:
         """Wait until ``count`` triggerers ran this task's trigger (one file each, made on its first line)."""
 
         def probe() -> dict[str, str] | None:
             self.check_alive()
-            logs = self.trigger_logs(dag_id, run_id, task_id)
+            logs = self.trigger_logs(dag_id, run_id, task_id, map_index)
             return logs if len(logs) >= count else None
 
         return poll(
