@@ -82,3 +82,13 @@ def test_readme_pytest_example_runs_verbatim_in_a_fresh_folder(tmp_path: Path) -
     assert result.returncode == 0, output[-6000:]
     assert "1 passed" in output
     assert "hopsjobs: throw-away AIRFLOW_HOME" in output
+
+
+def test_the_plugin_docstring_shows_the_same_example() -> None:
+    """The plugin's own docstring once showed ``DagBag(..., include_examples=False)``, a TypeError on 3.3."""
+    from airflow_provider_hopsjobs.emulator import pytest_plugin
+
+    doc = str(pytest_plugin.__doc__)
+    example = readme_test_block().replace("  # one emulator per session; conn env var set per test", "")
+    assert textwrap.indent(example, "    ") in doc
+    assert "include_examples" not in doc

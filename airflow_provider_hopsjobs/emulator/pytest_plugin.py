@@ -37,7 +37,8 @@ Airflow 3.0 to 3.3)::
     def test_my_pipeline(hopsworks_conn):
         from airflow.models import DagBag
 
-        DagBag("dags/").get_dag("my_pipeline").test()
+        run = DagBag("dags/").get_dag("my_pipeline").test()
+        assert run.state == "success"
         assert hopsworks_conn.executions_started("feature_job") == 1
 """
 
