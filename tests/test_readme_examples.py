@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +93,29 @@ def test_the_plugin_docstring_shows_the_same_example() -> None:
     example = readme_test_block().replace("  # one emulator per session; conn env var set per test", "")
     assert textwrap.indent(example, "    ") in doc
     assert "include_examples" not in doc
+
+
+def _block_after(sentence: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    match = re.compile(r"```python\n(.*?)```", re.DOTALL).search(text, text.index(sentence))
+    assert match is not None, f"no python block after {sentence!r} in README.md"
+    return match.group(1)
+
+
+def test_readme_fault_rule_examples_are_accepted(hopsworks_conn: Any) -> None:
+    block = _block_after("A fault rule (`set_faults`")
+    for line in (line for line in block.splitlines() if "set_faults(" in line):
+        exec(line, {"hopsworks_conn": hopsworks_conn})  # the README's own example
+        assert hopsworks_conn.faults()["rules"], line
+
+
+def test_the_handle_and_the_fixture_keep_state_in_a_temporary_directory(hopsworks_conn: Any) -> None:
+    """What the README promises: only the ``hopsjobs emulator`` command defaults to a lasting directory."""
+    import tempfile
+
+    from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
+
+    default_dir = Path(EmulatorHandle().data_dir)
+    default_dir.rmdir()
+    assert default_dir.is_relative_to(tempfile.gettempdir())
+    assert Path(hopsworks_conn.data_dir).is_relative_to(tempfile.gettempdir())
