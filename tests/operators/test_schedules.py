@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -91,3 +91,46 @@ def test_bad_input_fails_at_parse_time_without_a_request(
     with pytest.raises(HopsworksConfigError, match=message):
         HopsworksScheduleJobOperator(task_id="bad", job_name=JOB, **kwargs)  # type: ignore[arg-type]
     assert hopsworks_conn.request_counts() == {}
+
+
+EVERY_MINUTE = "0 * * ? * *"
+
+
+def test_a_past_start_does_not_backfill_by_default(
+    job: HopsworksHook, hopsworks_conn: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """catchup=False (default) is sent, and the emulator fires only the latest missed time."""
+    now_ms = hopsworks_conn.now_ms()
+    start = datetime.fromtimestamp(now_ms / 1000 - 30 * 60, tz=timezone.utc)
+    try:
+        created = _op("upsert", cron_expression=EVERY_MINUTE, schedule_start=start).execute({})
+        assert created["schedule"]["catchup"] is False
+        out = capsys.readouterr().out
+        assert "fire times missed since then are skipped (catchup=False)" in out
+        assert "warning" not in out
+        hopsworks_conn.tick_scheduler()
+        schedule = job.get_schedule(JOB)
+        assert schedule is not None
+        assert schedule["nextExecutionDateTime"] > now_ms  # not start + 2 minutes: nothing to backfill
+        assert hopsworks_conn.executions_started(JOB) <= 2  # the latest missed time (and a new minute)
+    finally:
+        job.delete_schedule(JOB)
+
+
+def test_catchup_true_with_a_past_start_warns_how_many_runs_will_backfill(
+    job: HopsworksHook, hopsworks_conn: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = datetime.now(timezone.utc).replace(second=30, microsecond=0) - timedelta(hours=4)
+    try:
+        created = _op(
+            "upsert", cron_expression=EVERY_MINUTE, schedule_start=start, catchup=True, enabled=False
+        ).execute({})
+        assert created["schedule"]["catchup"] is True
+        assert "missed" not in capsys.readouterr().out  # a disabled schedule fires nothing
+        _op("upsert", cron_expression=EVERY_MINUTE, schedule_start=start, catchup=True).execute({})
+        (warning,) = [line for line in capsys.readouterr().out.splitlines() if "warning" in line]
+        assert "catchup=True: Hopsworks will start an execution for each of the 240 fire times" in warning
+        assert "Pass catchup=False" in warning
+    finally:
+        _op("disable").execute({})
+        job.delete_schedule(JOB)
