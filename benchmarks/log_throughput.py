@@ -225,8 +225,8 @@ def main() -> int:
         finished = wait_for(
             lambda: (e := hook.get_execution(JOB, eid)).stdout_path and e, 300, "the job's log"
         )
-        if finished["finalStatus"] != "SUCCEEDED":
-            raise SystemExit(f"the printing job ended {finished['state']}/{finished['finalStatus']}")
+        if finished.final_status != "SUCCEEDED":
+            raise SystemExit(f"the printing job ended {finished.state}/{finished.final_status}")
         lines_printed = -(-total // (args.line_bytes * 1000)) * 1000
         bytes_printed = lines_printed * args.line_bytes
 
