@@ -113,8 +113,8 @@ def test_a_past_start_does_not_backfill_by_default(
 ) -> None:
     """catchup=False (default) is sent, and the emulator fires only the latest missed time."""
     caplog.set_level("INFO")
-    now_ms = hopsworks_conn.now_ms()
-    start = datetime.fromtimestamp(now_ms / 1000 - 30 * 60, tz=timezone.utc)
+    now_ms = hopsworks_conn.now_ms()  # ahead of the wall clock when an earlier test moved it
+    start = datetime.now(timezone.utc) - timedelta(minutes=30)
     try:
         created = _op("upsert", cron_expression=EVERY_MINUTE, schedule_start=start).execute({})
         assert created["schedule"]["catchup"] is False
