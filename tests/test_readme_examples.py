@@ -119,3 +119,67 @@ def test_the_handle_and_the_fixture_keep_state_in_a_temporary_directory(hopswork
     default_dir.rmdir()
     assert default_dir.is_relative_to(tempfile.gettempdir())
     assert Path(hopsworks_conn.data_dir).is_relative_to(tempfile.gettempdir())
+
+
+PROBE = """
+import os
+
+
+def test_probe():
+    print()
+    print("HOME=" + os.environ.get("AIRFLOW_HOME", "-"))
+    print("DAGS=" + os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", "-"))
+"""
+
+
+def _probe(folder: Path, env_extra: dict[str, str], *, conftest: str = "", ini: str = "") -> dict[str, str]:
+    """Run a one-test pytest in ``folder``; the AIRFLOW_HOME and DAG folder its test saw."""
+    (folder / "test_probe.py").write_text(PROBE, encoding="utf-8")
+    if conftest:
+        (folder / "conftest.py").write_text(conftest, encoding="utf-8")
+    (folder / "pytest.ini").write_text(f"[pytest]\n{ini}\n", encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.update(env_extra)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-s",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "error::pytest.PytestConfigWarning",
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return dict(
+        line.split("=", 1) for line in result.stdout.splitlines() if line.startswith(("HOME=", "DAGS="))
+    )
+
+
+def test_the_plugin_replaces_a_shell_airflow_home_with_a_throwaway_one(tmp_path: Path) -> None:
+    seen = _probe(tmp_path, {"AIRFLOW_HOME": str(tmp_path / "my-real-airflow")})
+    assert seen["HOME"] != str(tmp_path / "my-real-airflow")
+    assert "hopsjobs-pytest-airflow-" in seen["HOME"]
+    assert seen["DAGS"] == str((tmp_path / "dags").resolve())
+
+
+def test_the_plugin_leaves_a_conftest_airflow_home_alone(tmp_path: Path) -> None:
+    conftest = f"import os\nos.environ['AIRFLOW_HOME'] = {str(tmp_path / 'own')!r}\n"
+    seen = _probe(tmp_path, {}, conftest=conftest)
+    assert seen == {"HOME": str(tmp_path / "own"), "DAGS": "-"}
+
+
+def test_the_plugin_can_be_turned_off_and_pointed_at_another_folder(tmp_path: Path) -> None:
+    off = _probe(tmp_path, {"AIRFLOW_HOME": "/x"}, ini="hopsworks_airflow_home = off")
+    assert off == {"HOME": "/x", "DAGS": "-"}
+    elsewhere = _probe(tmp_path, {}, ini="hopsworks_dags_folder = pipelines/dags")
+    assert elsewhere["DAGS"] == str((tmp_path / "pipelines" / "dags").resolve())

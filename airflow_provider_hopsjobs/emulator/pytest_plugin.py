@@ -27,8 +27,9 @@ run therefore never writes into the Airflow database you work with. The ini opti
 ``hopsworks_airflow_home`` decides when it does so:
 
 * ``auto`` (default): unless the test project set ``AIRFLOW_HOME`` itself in a
-  ``conftest.py`` (this provider's own suite does), or Airflow was imported before pytest
-  configured; an ``AIRFLOW_HOME`` exported in your shell is replaced for the test run;
+  ``conftest.py`` (this provider's own suite does); an ``AIRFLOW_HOME`` exported in your
+  shell is replaced for the test run. If Airflow was imported before pytest configured (a
+  conftest.py importing it at the top), its settings are already read: pytest warns;
 * ``throwaway``: always; ``off``: never (your environment decides, as without the plugin).
 
 Testing your own DAG (``dags/my_pipeline.py`` beside your tests; the same lines run on
@@ -105,7 +106,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         HOME_OPTION,
         "hopsjobs: give the test run a throw-away AIRFLOW_HOME with a migrated SQLite database: "
-        "auto (default: unless a conftest.py set AIRFLOW_HOME or Airflow is already imported), "
+        "auto (default: unless a conftest.py set AIRFLOW_HOME), "
         "throwaway (always) or off",
         default="auto",
     )
@@ -122,9 +123,8 @@ def _wants_throwaway(config: pytest.Config) -> bool:
         raise pytest.UsageError(f"{HOME_OPTION} = {mode!r}: use one of {', '.join(HOME_MODES)}")
     if mode != "auto":
         return mode == "throwaway"
-    if os.environ.get("AIRFLOW_HOME") != _HOME_AT_LOAD:
-        return False  # a conftest.py configured its own Airflow: it knows what it wants
-    return "airflow.configuration" not in sys.modules
+    # A conftest.py that configured its own Airflow knows what it wants.
+    return os.environ.get("AIRFLOW_HOME") == _HOME_AT_LOAD
 
 
 @pytest.hookimpl(trylast=True)
@@ -135,8 +135,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if "airflow.configuration" in sys.modules:
         config.issue_config_time_warning(
             pytest.PytestConfigWarning(
-                f"{HOME_OPTION} = throwaway, but Airflow was imported before pytest configured: "
-                "its settings are already read, so the throw-away AIRFLOW_HOME cannot apply"
+                "hopsjobs: Airflow was imported before pytest configured (by a conftest.py or a "
+                "plugin), so its settings are read and the throw-away AIRFLOW_HOME cannot apply; "
+                f"import Airflow inside tests or fixtures, or set {HOME_OPTION} = off"
             ),
             stacklevel=2,
         )
