@@ -44,6 +44,12 @@ def first_fire(cron: QuartzCron, base_ms: int, *, inclusive: bool) -> int | None
     return None if fire is None else to_ms(fire)
 
 
+def latest_fire(cron: QuartzCron, due_ms: int, now_ms: int) -> int:
+    """The last fire time at or before ``now_ms``, not earlier than the due one (catch-up off)."""
+    latest = cron.prev_fire(from_ms(now_ms + 1))
+    return due_ms if latest is None else max(due_ms, to_ms(latest))
+
+
 def interval_env(cron: QuartzCron, fire_ms: int, start_ms: int | None) -> dict[str, str]:
     """The data interval Hopsworks 5.x hands a scheduled run, in its environment."""
     fire = from_ms(fire_ms)

@@ -37,6 +37,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The keys a fault rule may have, in the order the error message lists them.
+RULE_KEYS = ("path", "method", "fault", "sequence", "rate", "times", "repeat")
 _ACTION = re.compile(r"^(?P<kind>ok|drop|stall|429|5\d\d)(?::(?P<arg>[0-9.]+))?(?P<after>@after)?$")
 
 
@@ -80,9 +82,12 @@ class Rule:
     def parse(cls, spec: dict[str, Any], seed: int | None, index: int) -> Rule:
         if not isinstance(spec, dict):
             raise FaultRuleError("a fault rule is a JSON object")
-        unknown = set(spec) - {"path", "method", "fault", "rate", "times", "sequence", "repeat"}
+        unknown = set(spec) - set(RULE_KEYS)
         if unknown:
-            raise FaultRuleError(f"unknown fault rule keys: {', '.join(sorted(unknown))}")
+            raise FaultRuleError(
+                f"unknown fault rule keys: {', '.join(sorted(unknown))}; a rule takes {', '.join(RULE_KEYS)}"
+                ' (e.g. {"path": "/executions$", "method": "POST", "fault": "503", "times": 1})'
+            )
         try:
             path = re.compile(str(spec.get("path", ".*")))
         except re.error as exc:

@@ -40,6 +40,18 @@ class EmulatorError(RuntimeError):
     """The emulator process could not be started, or an admin call failed."""
 
 
+def _error_text(body: bytes) -> str:
+    """An error answer's human message (``usrMsg``, else ``errorMsg``), or the raw body."""
+    text = body.decode(errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(parsed, dict):
+        return str(parsed.get("usrMsg") or parsed.get("errorMsg") or text)
+    return text
+
+
 def _generate_key() -> str:
     import secrets
 
@@ -214,9 +226,7 @@ class EmulatorHandle:
             with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310
                 raw = response.read()
         except urllib.error.HTTPError as exc:
-            raise EmulatorError(
-                f"admin {method} {path}: HTTP {exc.code} {exc.read().decode(errors='replace')}"
-            ) from None
+            raise EmulatorError(f"admin {method} {path}: HTTP {exc.code} {_error_text(exc.read())}") from None
         return json.loads(raw) if raw else None
 
     def set_faults(self, rules: Sequence[Mapping[str, Any]], seed: int | None = None) -> dict[str, Any]:

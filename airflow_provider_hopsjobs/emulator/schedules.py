@@ -9,8 +9,9 @@ an update in that case is stored disabled with no next fire. GET without a sched
 404/130042, POST answers 201 with a ``Location``, PUT needs the ``id`` (422 otherwise,
 404/130042 for an unknown one), DELETE answers 204. A second POST for a job that already
 has a schedule fails the way the unique key does in Hopsworks: 500/120005. The 5.x fields
-(``catchup``, ``maxActiveRuns``, ``startTimeOffsetSeconds``, ...) are stored and returned
-but do not change the firing.
+(``catchup``, ``maxActiveRuns``, ``startTimeOffsetSeconds``, ...) are stored and returned;
+of them only ``catchup: false`` changes the firing (:mod:`.scheduler`: missed fire times
+are skipped).
 """
 
 from __future__ import annotations

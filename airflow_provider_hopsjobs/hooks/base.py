@@ -295,7 +295,15 @@ class HopsworksBaseHook(BaseHook):
         return f"{self.settings.base_url}/p/{self.project_id}/jobs/named/{segment(job_name)}"
 
     def execution_url(self, job_name: str, execution_id: int) -> str:
-        """The job's executions page, the page Hopsworks' own SDK links an execution to."""
+        """The job's executions page: the link for one execution, ``execution_id`` included.
+
+        The Hopsworks UI has no page of its own for one execution that is known to us: the
+        official SDK's ``Execution.get_url`` (``hopsworks_common/execution.py``, 5.2.1) and
+        its ``util`` URL helper both link an execution to ``/p/<project>/jobs/named/<job>/
+        executions``, the job's list of executions, where the execution is a row (with its
+        logs). Linking a guessed per-execution path would risk a dead page, so this is the
+        same list; ``execution_id`` stays in the signature for the day such a page exists.
+        """
         return f"{self.job_url(job_name)}/executions"
 
     def _get_job_or_none(self, job_name: str) -> dict[str, Any] | None:

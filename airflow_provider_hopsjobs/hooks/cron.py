@@ -23,10 +23,9 @@ def normalise_quartz_cron(expression: str) -> str:
     try:
         cron = QuartzCron.parse(expression.strip())
     except QuartzCronError as err:
-        hint = ""
-        if len(expression.split()) == 5:
-            hint = " (a 5-field Unix cron? Quartz starts with a seconds field: prefix it with '0')"
-        raise HopsworksConfigError(f"Invalid Quartz cron {expression!r}: {err}{hint}") from err
+        # The parser's message names the expression, the field and the token, and for a Unix
+        # cron the Quartz expression it means: one message, not a second hint on top.
+        raise HopsworksConfigError(str(err)) from err
     if cron.seconds_field != "0":
         raise HopsworksConfigError(
             f"Invalid Quartz cron {expression!r}: Hopsworks requires the seconds field to be 0, "

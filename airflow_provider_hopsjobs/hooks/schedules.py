@@ -11,6 +11,20 @@ from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
 from airflow_provider_hopsjobs.hooks.timestamps import to_epoch_ms
 from airflow_provider_hopsjobs.validation import validate_job_name
 
+#: What a pause or resume sends back unchanged: a PUT replaces the whole schedule, so leaving
+#: out ``catchup`` would reset it to the server's default.
+_KEPT_ON_TOGGLE = (
+    "id",
+    "cronExpression",
+    "startDateTime",
+    "endDateTime",
+    "catchup",
+    "maxActiveRuns",
+    "startTimeOffsetSeconds",
+    "endTimeOffsetSeconds",
+    "maxCatchupRuns",
+)
+
 
 class SchedulesMixin(HopsworksBaseHook):
     """The schedules part of :class:`~.hopsworks.HopsworksHook`."""
@@ -32,17 +46,32 @@ class SchedulesMixin(HopsworksBaseHook):
         start: datetime | None = None,
         end: datetime | None = None,
         enabled: bool = True,
+        catchup: bool = False,
+        max_active_runs: int | None = None,
     ) -> dict[str, Any]:
         """Set the job's Quartz cron schedule: POST a new one, or PUT over the existing one (by id).
 
         Naive datetimes are taken as UTC. Without ``start`` a new schedule starts now and an
-        existing one keeps its start.
+        existing one keeps its start. ``catchup`` (the v2 schedule's field of that name,
+        always sent; False by default, as in the official SDK and in Airflow) tells Hopsworks
+        whether fire times missed before now (a start in the past) are run one by one;
+        ``max_active_runs`` is sent only when given.
         """
         cron = normalise_quartz_cron(cron_expression)
         validate_job_name(job_name)
         if start is not None and end is not None and to_epoch_ms(end) <= to_epoch_ms(start):
             raise HopsworksConfigError("The schedule's end must be after its start")
-        body: dict[str, Any] = {"cronExpression": cron, "enabled": bool(enabled)}
+        body: dict[str, Any] = {"cronExpression": cron, "enabled": bool(enabled), "catchup": bool(catchup)}
+        if max_active_runs is not None:
+            if (
+                not isinstance(max_active_runs, int)
+                or isinstance(max_active_runs, bool)
+                or max_active_runs < 1
+            ):
+                raise HopsworksConfigError(
+                    f"max_active_runs must be a positive integer, got {max_active_runs!r}"
+                )
+            body["maxActiveRuns"] = max_active_runs
         if end is not None:
             body["endDateTime"] = to_epoch_ms(end)
         existing = self.get_schedule(job_name)
@@ -66,11 +95,7 @@ class SchedulesMixin(HopsworksBaseHook):
                 status_code=404,
                 error_code=130042,
             )
-        body = {
-            key: existing[key]
-            for key in ("id", "cronExpression", "startDateTime", "endDateTime")
-            if existing.get(key) is not None
-        }
+        body = {key: existing[key] for key in _KEPT_ON_TOGGLE if existing.get(key) is not None}
         body["enabled"] = bool(enabled)
         return dict(self._request_json("PUT", self._job_path(job_name, "schedule", "v2"), json=body))
 

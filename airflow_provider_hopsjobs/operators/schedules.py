@@ -8,13 +8,14 @@ when something would change, so a re-run of the same task leaves Hopsworks untou
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_hopsjobs import validation
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.hooks.cron import normalise_quartz_cron
 from airflow_provider_hopsjobs.operators.base import HopsworksBaseOperator
+from airflow_provider_hopsjobs.timetables.quartz_cron import QuartzCron
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 ScheduleAction = Literal["upsert", "enable", "disable", "delete"]
 _ACTIONS: tuple[str, ...] = ("upsert", "enable", "disable", "delete")
+_ONE_SECOND = timedelta(seconds=1)
+#: Counting missed fire times stops here; the warning then says "at least".
+_MISSED_COUNT_LIMIT = 1000
 
 
 def _epoch_seconds(value: datetime | None) -> int | None:
@@ -35,6 +39,18 @@ def _stored_seconds(schedule: dict[str, Any], key: str) -> int | None:
     return None if raw is None else int(raw) // 1000
 
 
+def missed_fire_times(expression: str, start: datetime, now: datetime) -> int:
+    """How many fire times of ``expression`` fall in ``[start, now]`` (at most ``_MISSED_COUNT_LIMIT``)."""
+    cron = QuartzCron.parse(expression)
+    utc_start = start if start.tzinfo is not None else start.replace(tzinfo=timezone.utc)
+    fire = cron.next_fire(utc_start.astimezone(timezone.utc).replace(microsecond=0) - _ONE_SECOND)
+    count = 0
+    while fire is not None and fire <= now and count < _MISSED_COUNT_LIMIT:
+        count += 1
+        fire = cron.next_fire(fire)
+    return count
+
+
 class HopsworksScheduleJobOperator(HopsworksBaseOperator):
     """Create, update, enable, disable or delete a job's Hopsworks v2 schedule.
 
@@ -45,6 +61,11 @@ class HopsworksScheduleJobOperator(HopsworksBaseOperator):
         the task's own ``start_date``).
     :param schedule_end: last instant the schedule may fire.
     :param enabled: whether an upserted schedule is active.
+    :param catchup: the schedule's ``catchup`` setting. False (the default, as for an Airflow
+        DAG and in the official SDK): fire times missed before now, e.g. with a
+        ``schedule_start`` in the past, are skipped. True: Hopsworks starts an execution for
+        each of them, one after the other; the task logs a warning with how many.
+    :param max_active_runs: the schedule's ``maxActiveRuns``; left to Hopsworks when None.
     :param hopsworks_conn_id: the Airflow connection to Hopsworks (default ``hopsworks_default``).
     :param project: the project, overriding the connection's.
     :returns: the schedule as Hopsworks reports it after the action (``None`` after delete),
@@ -63,6 +84,8 @@ class HopsworksScheduleJobOperator(HopsworksBaseOperator):
         schedule_start: datetime | None = None,
         schedule_end: datetime | None = None,
         enabled: bool = True,
+        catchup: bool = False,
+        max_active_runs: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -80,6 +103,8 @@ class HopsworksScheduleJobOperator(HopsworksBaseOperator):
         self.schedule_start = schedule_start
         self.schedule_end = schedule_end
         self.enabled = enabled
+        self.catchup = bool(catchup)
+        self.max_active_runs = max_active_runs
 
     def execute(self, context: Context) -> dict[str, Any]:
         validation.job_name(self.job_name)
@@ -118,12 +143,15 @@ class HopsworksScheduleJobOperator(HopsworksBaseOperator):
         if existing is not None and self._matches(existing, expression):
             self.log.info("Schedule of job %s already matches; nothing sent.", self.job_name)
             return {"job_name": self.job_name, "schedule": existing, "changed": False}
+        self._tell_about_missed_fires(expression)
         schedule = hook.create_or_update_schedule(
             self.job_name,
             expression,
             start=self.schedule_start,
             end=self.schedule_end,
             enabled=self.enabled,
+            catchup=self.catchup,
+            max_active_runs=self.max_active_runs,
         )
         verb = "Created" if existing is None else "Updated"
         self.log.info(
@@ -131,10 +159,40 @@ class HopsworksScheduleJobOperator(HopsworksBaseOperator):
         )
         return {"job_name": self.job_name, "schedule": schedule, "changed": True}
 
+    def _tell_about_missed_fires(self, expression: str) -> None:
+        """A start in the past: a warning when Hopsworks will backfill, a note when it will not."""
+        if self.schedule_start is None or not self.enabled:
+            return
+        now = datetime.now(timezone.utc)
+        missed = missed_fire_times(expression, self.schedule_start, now)
+        if not missed:
+            return
+        count = f"at least {missed}" if missed >= _MISSED_COUNT_LIMIT else str(missed)
+        if self.catchup:
+            self.log.warning(
+                "schedule_start %s is in the past and catchup=True: Hopsworks will start an execution "
+                "for each of the %s fire times of %r missed since then, one after the other. "
+                "Pass catchup=False (the default) to skip them, or a schedule_start in the future.",
+                self.schedule_start.isoformat(),
+                count,
+                expression,
+            )
+        else:
+            self.log.info(
+                "schedule_start %s is in the past: the %s fire times missed since then are skipped "
+                "(catchup=False).",
+                self.schedule_start.isoformat(),
+                count,
+            )
+
     def _matches(self, existing: dict[str, Any], expression: str) -> bool:
         if str(existing.get("cronExpression", "")).strip() != expression:
             return False
         if bool(existing.get("enabled")) != self.enabled:
+            return False
+        if "catchup" in existing and bool(existing["catchup"]) != self.catchup:
+            return False
+        if self.max_active_runs is not None and existing.get("maxActiveRuns") != self.max_active_runs:
             return False
         if self.schedule_start is not None and _stored_seconds(existing, "startDateTime") != _epoch_seconds(
             self.schedule_start

@@ -51,6 +51,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Final
 
+from airflow_provider_hopsjobs.timetables.unix_cron import UntranslatableUnixCron, quartz_equivalent
+
 __all__ = ["QUARTZ_ALIASES", "QuartzCron", "QuartzCronError"]
 
 #: Shorthands the Hopsworks CLI accepts, translated to Quartz as it does.
@@ -117,6 +119,24 @@ _DOW_NTH_RE: Final = re.compile(rf"^(?P<day>{_VALUE})#(?P<nth>[0-9]*)$")
 _DST_WINDOW: Final = timedelta(hours=3)
 _ONE_SECOND: Final = timedelta(seconds=1)
 _UTC: Final = timezone.utc
+
+
+def _unix_hint(fields: tuple[str, ...]) -> str:
+    """What a 5-field Unix cron means in Quartz, or why it has no one Quartz equivalent."""
+    try:
+        quartz = quartz_equivalent(fields)
+        QuartzCron.parse(quartz)
+    except UntranslatableUnixCron as err:
+        return f". Read as a 5-field Unix cron, {err}"
+    except ValueError:
+        return (
+            ". A 5-field Unix cron? Quartz puts a seconds field first, needs '?' in one of the day "
+            "fields and numbers weekdays 1-7 from SUN"
+        )
+    return (
+        f". Read as a 5-field Unix cron it is {quartz!r} in Quartz (seconds first, '?' in the unused "
+        "day field, weekdays 1-7 = SUN-SAT)"
+    )
 
 
 class QuartzCronError(ValueError):
@@ -387,15 +407,9 @@ class QuartzCron:
             raise parser.error(f"unknown shorthand {expression!r} (use {', '.join(QUARTZ_ALIASES)})")
         fields = tuple(quartz.split())
         if len(fields) not in (6, 7):
-            hint = (
-                " (a 5-field Unix cron? Quartz puts a seconds field first, needs '?' in one of the day "
-                "fields and numbers weekdays 1-7 from SUN)"
-                if len(fields) == 5
-                else ""
-            )
             raise parser.error(
                 "expected 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year]), "
-                f"got {len(fields)}{hint}"
+                f"got {len(fields)}{_unix_hint(fields) if len(fields) == 5 else ''}"
             )
         return quartz, fields
 

@@ -131,3 +131,16 @@ def test_admin_routes_need_the_admin_scope_and_reject_bad_rules(api: Api) -> Non
         assert response.status_code == 422, bad
     assert api.emulator.faults()["rules"] == []
     assert requests.get(f"{api.emulator.base_url}/_emulator/health", timeout=10).json()["status"] == "ok"
+
+
+def test_a_wrong_rule_key_lists_the_accepted_keys(api: Api) -> None:
+    """A guessed format (``route``/``status``) is told which keys a rule takes, with an example."""
+    from airflow_provider_hopsjobs.emulator.handle import EmulatorError
+
+    with pytest.raises(EmulatorError) as caught:
+        api.emulator.set_faults([{"route": "/executions", "status": 503}])
+    message = str(caught.value)
+    assert "unknown fault rule keys: route, status" in message
+    assert "a rule takes path, method, fault, sequence, rate, times, repeat" in message
+    assert '"fault": "503"' in message
+    assert api.emulator.faults()["rules"] == []

@@ -226,3 +226,22 @@ def test_a_start_in_the_past_catches_up_one_fire_per_tick(sapi: Api, job_name: s
     assert [b - a for a, b in itertools.pairwise(fired)] == [60_000, 60_000]
     assert len(_executions(sapi, job_name)) == 3
     sapi.delete(f"jobs/{job_name}/schedule/v2")
+
+
+def test_catchup_false_fires_only_the_latest_missed_time(sapi: Api, job_name: str) -> None:
+    """``"catchup": false`` (the SDK's default): a past start fires once, not once per missed minute."""
+    sapi.python_job(job_name, "print(1)\n")
+    now = sapi.emulator.now_ms()
+    start = now - 30 * 60_000 - 30_000
+    created = sapi.post(
+        f"jobs/{job_name}/schedule/v2",
+        json={"cronExpression": EVERY_MINUTE, "startDateTime": start, "catchup": False},
+    ).json()
+    assert created["catchup"] is False
+    (entry,) = _tick(sapi, job_name)
+    assert now - 60_000 < entry["fireTime"] <= now
+    sapi.wait(job_name, entry["executionId"], logs=False)
+    schedule = sapi.get(f"jobs/{job_name}/schedule/v2").json()
+    assert now < schedule["nextExecutionDateTime"] <= now + 120_000  # the clock runs on meanwhile
+    assert len(_executions(sapi, job_name)) == 1
+    sapi.delete(f"jobs/{job_name}/schedule/v2")

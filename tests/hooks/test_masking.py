@@ -87,3 +87,17 @@ def test_hook_repr_and_session_headers(hook, project, requests_mock):
     assert "Authorization" not in hook.get_conn().headers
     assert not leaks(repr(hook))
     assert isinstance(hook, HopsworksHook)
+
+
+def test_only_the_key_is_registered_for_masking_not_the_project(hook, monkeypatch):
+    """The project name is not a secret: the provider registers the API key and nothing else.
+
+    (Airflow itself registers every string of a connection's extra when it reads one, which
+    is where "Skipping masking for a secret as it's too short" comes from for a short name.)
+    """
+    from airflow_provider_hopsjobs.hooks import connection
+
+    registered: list[str] = []
+    monkeypatch.setattr(connection, "_mask", registered.append)
+    hook.settings  # noqa: B018 - reading the connection registers what is secret
+    assert registered == [API_KEY]

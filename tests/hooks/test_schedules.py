@@ -60,6 +60,7 @@ def test_create_posts_epoch_milliseconds(hook, project, requests_mock):
     assert post.last_request.json() == {
         "cronExpression": "0 0 * ? * * *",
         "enabled": True,
+        "catchup": False,
         "startDateTime": 1692368400365,
         "endDateTime": 1704067200000,
     }
@@ -86,6 +87,7 @@ def test_update_puts_with_the_id_read_from_get(hook, project, requests_mock):
         "id": 3,
         "cronExpression": "0 30 6 ? * MON-FRI",
         "enabled": False,
+        "catchup": False,
         "startDateTime": 1692368400000,
     }
 
@@ -102,6 +104,29 @@ def test_enable_and_disable(hook, project, requests_mock, enabled):
         "endDateTime": 1800000000000,
         "enabled": enabled,
     }
+
+
+def test_catchup_and_max_active_runs_are_sent(hook, project, requests_mock):
+    requests_mock.get(SCHEDULE, **NO_SCHEDULE)
+    post = requests_mock.post(SCHEDULE, status_code=201, json=dto())
+    hook.create_or_update_schedule("etl", "0 0 * ? * *", catchup=True, max_active_runs=2)
+    body = post.last_request.json()
+    assert (body["catchup"], body["maxActiveRuns"]) == (True, 2)
+
+
+def test_bad_max_active_runs_fails_before_any_request(hook, requests_mock):
+    with pytest.raises(HopsworksConfigError, match="max_active_runs must be a positive integer"):
+        hook.create_or_update_schedule("etl", "0 0 * ? * *", max_active_runs=0)
+    assert requests_mock.call_count == 0
+
+
+def test_pause_keeps_catchup_and_max_active_runs(hook, project, requests_mock):
+    """A PUT replaces the whole schedule: leaving ``catchup`` out would reset it."""
+    requests_mock.get(SCHEDULE, json=dto(catchup=False, maxActiveRuns=1))
+    put = requests_mock.put(SCHEDULE, json=dto(enabled=False))
+    hook.set_schedule_enabled("etl", False)
+    assert put.last_request.json()["catchup"] is False
+    assert put.last_request.json()["maxActiveRuns"] == 1
 
 
 def test_enable_without_schedule(hook, project, requests_mock):
