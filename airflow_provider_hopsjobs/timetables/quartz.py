@@ -17,11 +17,8 @@ from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 from pendulum.tz import fixed_timezone
 from pendulum.tz.exceptions import InvalidTimezone
 
-from airflow_provider_hopsjobs.timetables.quartz_cron import (
-    DAY_OF_WEEK,
-    QuartzCron,
-    QuartzCronError,
-)
+from airflow_provider_hopsjobs.timetables.quartz_cron import QuartzCron, QuartzCronError
+from airflow_provider_hopsjobs.timetables.quartz_parse import DAY_OF_WEEK
 
 if TYPE_CHECKING:
     from airflow.timetables.base import TimeRestriction
