@@ -50,24 +50,31 @@ _settle() {
 _install_uv() {
   # Puts uv into $1 (a folder with bin/uv), from the package index with the machine's pip.
   local target="$1" tmp="$1.partial.$$"
+  local log="$tmp.log"
   rm -rf "$tmp"
   if python3 -m pip --version > /dev/null 2>&1; then
     if PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check --no-warn-script-location \
-      --target "$tmp" "uv==$HOPSJOBS_UV_VERSION" 2> >(_pip_noise) && [ -x "$tmp/bin/uv" ]; then
+      --target "$tmp" "uv==$HOPSJOBS_UV_VERSION" 2> "$log" && [ -x "$tmp/bin/uv" ]; then
       _settle "$tmp" "$target"
+      rm -f "$log"
       return 0
     fi
-  elif python3 -m venv "$tmp/venv" > /dev/null 2>&1; then
+  elif python3 -m venv "$tmp/venv" > "$log" 2>&1; then
     # No pip for python3 itself, but venv brings one.
     if "$tmp/venv/bin/python" -m pip install -q --disable-pip-version-check "uv==$HOPSJOBS_UV_VERSION" \
-      2> >(_pip_noise) && [ -x "$tmp/venv/bin/uv" ]; then
+      2> "$log" && [ -x "$tmp/venv/bin/uv" ]; then
       # A relative link, so that the move below keeps it working.
       mkdir -p "$tmp/bin" && ln -s ../venv/bin/uv "$tmp/bin/uv"
       _settle "$tmp" "$target"
+      rm -f "$log"
       return 0
     fi
+  else
+    echo "python3 has neither pip (python3 -m pip) nor venv with pip (python3 -m venv)" > "$log"
   fi
-  rm -rf "$tmp"
+  # What went wrong, in short (pip's "from versions: ..." line lists every release).
+  _pip_noise < "$log" 2>&1 | tail -n 3 | cut -c 1-200 | sed 's/^/    /' >&2
+  rm -rf "$tmp" "$log"
   return 1
 }
 
