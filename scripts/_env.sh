@@ -34,10 +34,6 @@ _pip_noise() {
   grep -v -E "is ignored: it is neither a file nor a directory" >&2 || true
 }
 
-_quiet_pip() {
-  "$PY" -m pip "$@" 2> >(_pip_noise)
-}
-
 _python3_path() {
   python3 -c 'import sys; print(sys.executable)'
 }

@@ -66,10 +66,12 @@ step() {
 
 dist="$work/dist"
 echo "==> build: sdist and wheel (python -m build, $INSTALLER for the build environment)"
-if [ "$INSTALLER" = uv ]; then
-  PATH="$(dirname "$UV"):$PATH" "$TOOLS_PY" -m build -q --installer uv --outdir "$dist" .
-else
-  "$TOOLS_PY" -m build -q --outdir "$dist" .
+# `build --installer uv` looks for uv on PATH; with pip it makes its build environment with venv + pip.
+build_with=()
+[ "$INSTALLER" = uv ] && build_with=(--installer uv)
+if ! PATH="$(dirname "${UV:-$TOOLS_PY}"):$PATH" "$TOOLS_PY" -m build -q ${build_with[@]+"${build_with[@]}"} --outdir "$dist" .; then
+  echo "==> package check FAILED: python -m build could not build the sdist and the wheel (see above)"
+  exit 1
 fi
 ls -l "$dist"
 wheels=("$dist"/*.whl)
