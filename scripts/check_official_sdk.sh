@@ -4,7 +4,8 @@
 # upload, job creation, a run awaited to the end, log download and job deletion
 # (scripts/official_sdk_check.py prints PASS/FAIL per step). Exit status non-zero on any failure.
 #
-# The SDK lives in its own environment, .venv-sdk (made on first use in about a minute, reused after),
+# The SDK lives in its own environment, .venv-sdk (made on first use, with the same installer as
+# scripts/_env.sh: seconds with uv, about a minute with pip; reused after),
 # never in the provider's .venv, which serves the emulator. Traffic: the package index for the
 # install, loopback for the check (the SDK's usage reporting stays off).
 #
@@ -24,10 +25,10 @@ stamp="hopsworks==$SDK_VERSION"
 if [ -x "$SDK_PY" ] && [ "$(cat "$SDK_VENV/.hopsjobs-stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "==> reusing $SDK_VENV ($stamp)"
 else
-  echo "==> preparing $SDK_VENV ($stamp); the first time takes about a minute"
-  [ -x "$SDK_PY" ] || python3 -m venv "$SDK_VENV"
-  "$SDK_PY" -m pip install -q --disable-pip-version-check "$stamp" \
-    2> >(grep -v -E "is ignored: it is neither a file nor a directory" >&2)
+  find_installer
+  echo "==> preparing $SDK_VENV ($stamp) with $INSTALLER"
+  [ -x "$SDK_PY" ] || new_venv "$SDK_VENV"
+  install_into "$SDK_PY" "$stamp"
   echo "$stamp" > "$SDK_VENV/.hopsjobs-stamp"
 fi
 echo "    ready after $((SECONDS - started)) s"
