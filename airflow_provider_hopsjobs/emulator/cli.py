@@ -15,6 +15,7 @@ start with ``--fault`` (repeatable; a JSON rule or the shorthand
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -99,7 +100,30 @@ def _flag_error(args: argparse.Namespace, api_key: str | None) -> str | None:
     return None
 
 
+#: What the emulator serves with, and the package that brings each (the ``[emulator]`` extra).
+SERVER_PACKAGES: dict[str, str] = {
+    "starlette": "starlette",
+    "uvicorn": "uvicorn",
+    "multipart": "python-multipart",
+}
+
+
+def missing_server_packages() -> list[str]:
+    """The distributions the emulator needs that are not installed (Airflow 3 brings them all)."""
+    return [
+        package for module, package in SERVER_PACKAGES.items() if importlib.util.find_spec(module) is None
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
+    missing = missing_server_packages()
+    if missing:
+        print(
+            f"hopsjobs emulator: {', '.join(missing)} not installed; the emulator needs the [emulator] "
+            "extra: pip install 'airflow-provider-hopsjobs[emulator]'",
+            file=sys.stderr,
+        )
+        return 2
     from airflow_provider_hopsjobs.emulator.faults import FaultRuleError, parse_rule_text
     from airflow_provider_hopsjobs.emulator.settings import Settings
 

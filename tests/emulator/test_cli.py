@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from airflow_provider_hopsjobs.cli.main import main
@@ -87,3 +88,21 @@ def test_the_emulator_never_imports_airflow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_the_server_packages_the_command_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The wheel installed alone (no Starlette, no uvicorn) says what to install, not a traceback."""
+    import importlib.util
+
+    from airflow_provider_hopsjobs.emulator import cli
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real_find_spec(name, *a)
+    )
+    assert cli.main(["--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "uvicorn not installed" in err
+    assert "pip install 'airflow-provider-hopsjobs[emulator]'" in err
