@@ -243,6 +243,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     :param cancel_on_kill: stop the execution when the task is killed (also while deferred).
     :param reattach_on_retry: on a retry, reattach to the execution an earlier try started
         instead of starting another (see :mod:`airflow_provider_hopsjobs.operators.reattach`).
+        ``durable``, the name Airflow 3.3's ``ResumableJobMixin`` gives the same switch, is
+        accepted too (on every supported version).
     :param retry_on_kill: let Airflow retry when someone else killed the execution.
     :param transient_error_budget: how long an unreachable or failing API is ridden out, seconds.
     :param job_type: the job's type, when known; saves one request.
@@ -272,6 +274,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         job_type: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if (durable := kwargs.pop("durable", None)) is not None:  # Airflow 3.3's name for it
+            reattach_on_retry = validation.flag("durable", durable)
         super().__init__(**kwargs)
         validation.job_name(job_name)
         validation.check_args(args)
