@@ -253,7 +253,7 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         checked = validate_event(event)
-        if self.start_from_trigger and self.published_execution_id is None:
+        if self.start_from_trigger and self.published_execution_id is None and context.get("ti") is not None:
             # Started in the triggerer: no worker published the execution before.
             self.publish_execution(context, checked["job_name"], checked["execution_id"])
         else:
