@@ -53,6 +53,12 @@ def get_provider_info() -> dict[str, Any]:  # long: one data literal, the metada
                 "python-modules": ["airflow_provider_hopsjobs.triggers.execution"],
             }
         ],
+        "task-decorators": [
+            {
+                "name": "hopsworks",
+                "class-name": "airflow_provider_hopsjobs.decorators.hopsworks.hopsworks_task",
+            }
+        ],
         "extra-links": ["airflow_provider_hopsjobs.operators.links.HopsworksExecutionLink"],
         "connection-types": [
             {

@@ -116,6 +116,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     :param cancel_on_kill: stop the execution when the task is killed (also while deferred).
     :param reattach_on_retry: on a retry, reattach to the execution an earlier try started
         instead of starting another (see :mod:`airflow_provider_hopsjobs.operators.reattach`).
+        ``durable``, the name Airflow 3.3's ``ResumableJobMixin`` gives the same switch, is
+        accepted too (on every supported version).
     :param retry_on_kill: let Airflow retry when someone else killed the execution.
     :param transient_error_budget: how long an unreachable or failing API is ridden out, seconds.
     :param job_type: the job's type, when known; saves one request.
@@ -145,6 +147,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         job_type: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if (durable := kwargs.pop("durable", None)) is not None:  # Airflow 3.3's name for it
+            reattach_on_retry = validation.flag("durable", durable)
         super().__init__(**kwargs)
         validation.job_name(job_name)
         validation.check_args(args)
@@ -201,6 +205,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         validation.job_name(self.job_name)
         args = validation.args(self.args)
         job_type = self.job_type or job_type_of(self.hook.get_job(self.job_name))
+        self._prepare_lineage(context, job_type)
         deadline = self._deadline()
         memory = self._memory(context)
         execution, reused = reattach_or_start(
@@ -315,6 +320,32 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         if not self.cancel_on_kill or self._execution_id is None or self._done:
             return
         self._stop(self.job_name, self._execution_id, "the task was killed")
+
+    # -- OpenLineage (optional; see airflow_provider_hopsjobs.lineage) ----------------------------
+
+    def _prepare_lineage(self, context: Context, job_type: str | None) -> None:
+        """Hand the task's OpenLineage parent run to a Spark job, when configured (never fails the task)."""
+        from airflow_provider_hopsjobs.lineage import inject_parent_into_spark_job
+
+        self.resolved_job_type = job_type  # for the facets; saves a look-up then
+        try:
+            inject_parent_into_spark_job(self.hook, self.job_name, job_type, context, logger=self.log)
+        except HopsworksError as err:
+            self.log.warning(
+                "OpenLineage: could not write the parent run into job %r: %s", self.job_name, err
+            )
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The execution (run facet) and the job (job facets), read by the OpenLineage listener."""
+        from airflow_provider_hopsjobs.lineage import lineage_for_operator
+
+        return lineage_for_operator(self, failed=False)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """As on completion, plus what Hopsworks reported as an ``errorMessage`` facet."""
+        from airflow_provider_hopsjobs.lineage import lineage_for_operator
+
+        return lineage_for_operator(self, failed=True)
 
 
 # -- stop and delete -------------------------------------------------------------------------------

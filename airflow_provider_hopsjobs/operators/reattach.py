@@ -36,7 +36,17 @@ Hopsworks accepting the start request and the record being written, the next try
 know that execution and starts another. The hook narrows that gap for lost responses (it
 looks for the execution an ambiguous start request created before sending it again).
 
-Set ``reattach_on_retry=False`` on the operator to start a new execution on every try.
+Set ``reattach_on_retry=False`` (or Airflow 3.3's name for it, ``durable=False``) on the
+operator to start a new execution on every try.
+
+**Airflow 3.3's durable-job convention.** The decisions above are those of Airflow's
+``ResumableJobMixin`` (reconnect to a running job, return a succeeded one, resubmit after a
+failure) and are counted under the same metric names, with the same ``operator`` tag:
+``resumable_job.fresh_submit``, ``resumable_job.reconnect_attempt``,
+``resumable_job.reconnect_success``, ``resumable_job.already_succeeded`` and
+``resumable_job.terminal_resubmit``. The mixin itself is not used: it covers only the
+synchronous path on 3.3+, while this record also serves deferred waits and Airflow 3.0-3.2
+(see the README).
 """
 
 from __future__ import annotations
@@ -61,6 +71,26 @@ STATE_STORE_KEY: Final[str] = "hopsworks_execution"
 VARIABLE_PREFIX: Final[str] = "hopsjobs_execution_"
 
 log = logging.getLogger(__name__)
+
+#: Prefix of the metrics Airflow 3.3's ``ResumableJobMixin`` emits for the same decisions.
+METRIC_PREFIX: Final[str] = "resumable_job."
+
+
+def count_decision(decision: str, context: Mapping[str, Any]) -> None:
+    """Count one reattach decision as Airflow's durable-job metrics do (never fails the task)."""
+    task = context.get("task")
+    tags = {"operator": type(task).__name__ if task is not None else "unknown"}
+    try:
+        try:
+            from airflow.sdk.observability import stats
+
+            stats.incr(METRIC_PREFIX + decision, tags=tags)
+        except ImportError:  # Airflow 3.0-3.2
+            from airflow.stats import Stats
+
+            Stats.incr(METRIC_PREFIX + decision, tags=tags)
+    except Exception as err:  # a metrics backend must never fail a run
+        log.debug("Could not count %s: %s", decision, err)
 
 
 class ExecutionRecord(TypedDict):
@@ -294,9 +324,15 @@ def reattach_or_start(
     if record is not None and record["job_name"] == job_name:
         # Never to be taken for the execution a lost start request created.
         known_ids = (record["execution_id"],)
+        count_decision("reconnect_attempt", context)
         previous = _still_counts(hook, record, job_type, log)
         if previous is not None:
+            running = previous.outcome is Outcome.RUNNING
+            count_decision("reconnect_success" if running else "already_succeeded", context)
             return previous, True
+        count_decision("terminal_resubmit", context)
+    elif memory.kind != NoMemory.kind:
+        count_decision("fresh_submit", context)
     execution = hook.start_execution(job_name, args, known_ids=known_ids, job_type=job_type)
     ti = context.get("ti")
     memory.remember(new_record(job_name, execution.id, getattr(ti, "try_number", None)))

@@ -6,6 +6,18 @@ once when it fails or is killed, or, with ``fail_on_failure=False``, only report
 outcome in its return value. ``soft_fail`` turns that failure into a skip, as for any
 sensor. Poke, reschedule and deferrable modes; deferrable reuses the run operator's
 trigger, without stopping anything on kill: the sensor does not own the execution.
+
+**Starting in the triggerer (Airflow 3.3+).** A deferrable sensor whose arguments are all
+known when the DAG is parsed (a literal ``execution_id``, a plain ``job_name`` and
+``project``) starts directly in the triggerer (``start_from_trigger``, ``StartTriggerArgs``):
+the scheduler hands its trigger to the triggerer without running the sensor on a worker,
+and a worker runs only ``execute_complete`` once the execution ended. Everywhere else the
+sensor starts on a worker and defers as before, which costs one short worker run first:
+on Airflow 3.0-3.2 (no such path in the Task SDK), for a mapped sensor (Airflow keeps the
+class attribute for mapped tasks), when an argument is a template or an XCom (only a worker
+renders it), without an ``execution_id`` (the latest execution is looked up on a worker),
+or with ``start_from_trigger=False``. The sensor's ``timeout`` then travels as Airflow's
+trigger timeout, which Airflow turns into ``AirflowSensorTimeout`` as for any sensor.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from airflow_provider_hopsjobs.operators.base import (
 )
 from airflow_provider_hopsjobs.operators.links import HopsworksExecutionLink
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
+from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_hopsjobs.waiting import DEFAULT_TRANSIENT_ERROR_BUDGET, WaitPolicy, validate_event
 
 try:
@@ -61,6 +74,9 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
     :param transient_error_budget: deferrable mode: how long an unreachable API is ridden
         out. In poke/reschedule modes an unreachable API simply counts as "not yet", bounded
         by the sensor's ``timeout``.
+    :param start_from_trigger: Airflow 3.3+, deferrable only: start in the triggerer without
+        a worker when the arguments allow it (default ``None``: whenever they do; ``False``:
+        never). See the module docstring for when Airflow cannot.
     :param hopsworks_conn_id: the Airflow connection to Hopsworks (default ``hopsworks_default``).
     :param project: the project, overriding the connection's (templated).
     :returns: ``{"execution_id", "job_name", "state", "final_status", "duration_ms", "url"}``.
@@ -68,6 +84,7 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
 
     template_fields: Sequence[str] = ("job_name", "execution_id", "project")
     ui_color = "#d9f2e6"
+    TRIGGER_CLASS = f"{HopsworksExecutionTrigger.__module__}.{HopsworksExecutionTrigger.__qualname__}"
     operator_extra_links = (HopsworksExecutionLink(),)
 
     def __init__(
@@ -79,9 +96,11 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         job_type: str | None = None,
         transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
+        start_from_trigger: bool | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 30.0)
+        kwargs.pop("start_trigger_args", None)  # built here, from the validated arguments
         super().__init__(**kwargs)
         validation.job_name(job_name)
         validation.check_execution_id(execution_id)
@@ -94,6 +113,45 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
         # In the triggerer ``poke_interval`` caps the adaptive schedule, so it must be positive there.
         self.policy = (
             WaitPolicy(float(self.poke_interval), self.transient_error_budget) if deferrable else None
+        )
+        self._configure_start_from_trigger(start_from_trigger)
+
+    def _configure_start_from_trigger(self, wanted: bool | None) -> None:
+        """Airflow 3.3+: let the scheduler hand the trigger straight to the triggerer when it can."""
+        self.start_from_trigger = False
+        self.start_trigger_args = None
+        execution_id = self.execution_id
+        known = (
+            isinstance(execution_id, int)
+            or (isinstance(execution_id, str) and execution_id.strip().isdigit())
+        ) and not any(validation.is_templated(v) for v in (self.job_name, self.project))
+        if wanted is False or not (AIRFLOW_V_3_3_PLUS and self.deferrable and known and self.policy):
+            if wanted:
+                self.log.info(
+                    "Task %s starts on a worker: starting in the triggerer needs Airflow 3.3+, "
+                    "deferrable=True and a literal execution_id, job_name and project.",
+                    self.task_id,
+                )
+            return
+        from airflow.triggers.base import StartTriggerArgs
+
+        self.start_from_trigger = True
+        self.start_trigger_args = StartTriggerArgs(
+            trigger_cls=self.TRIGGER_CLASS,
+            trigger_kwargs={
+                "job_name": self.job_name,
+                "execution_id": int(str(execution_id).strip()),
+                "hopsworks_conn_id": self.hopsworks_conn_id,
+                "project": self.project,
+                "job_type": self.job_type,
+                "deadline": None,  # the timeout below bounds the wait
+                "poll_interval": self.policy.poll_interval,
+                "transient_error_budget_seconds": self.policy.transient_error_budget,
+                "cancel_on_kill": False,
+            },
+            next_method="execute_complete",
+            next_kwargs=None,
+            timeout=timedelta(seconds=float(self.timeout)),
         )
 
     @cached_property
@@ -195,12 +253,21 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         checked = validate_event(event)
-        self.resumed_on(checked["execution_id"])
+        if self.start_from_trigger and self.published_execution_id is None and context.get("ti") is not None:
+            # Started in the triggerer: no worker published the execution before.
+            self.publish_execution(context, checked["job_name"], checked["execution_id"])
+        else:
+            self.resumed_on(checked["execution_id"])
         if checked["status"] == Outcome.TIMEOUT.value:
             raise AirflowSensorTimeout(checked["message"])
         if checked["status"] == Outcome.ERROR.value:
             raise error_for_event(checked)
-        return self._finish(checked, self.final_execution(checked))
+        final = self.final_execution(checked)
+        if self.start_from_trigger and self.job_type is None:
+            # The triggerer judged without the job's type (nobody looked it up): judge again with it.
+            final = final.with_job_type(self._job_type)
+            checked = final.terminal_event() or checked
+        return self._finish(checked, final)
 
 
 def _delay_trigger(delta: timedelta) -> Any:
