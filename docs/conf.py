@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# Importing the operators imports Airflow, which reads its settings on first import: keep a
-# docs build from creating or touching the user's Airflow home.
+# Importing the operators imports Airflow, which reads its settings on first import and makes
+# ``$AIRFLOW_HOME/logs``: without an ``AIRFLOW_HOME`` of the caller's, a docs build gets a
+# throw-away one instead of creating ``~/airflow``.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="hopsjobs-docs-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 from airflow_provider_hopsjobs import __version__  # noqa: E402
@@ -35,9 +38,12 @@ html_theme_options = {"description": "Run Hopsworks jobs from Apache Airflow 3",
 html_static_path: list[str] = []
 
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+autodoc_typehints = "signature"
+# The constructor's signature apart from the class: its annotations are then resolved in the module.
 autodoc_class_signature = "separated"
-autodoc_default_options = {"show-inheritance": True}
+autodoc_inherit_docstrings = False  # not Airflow's "Derive when creating an operator" on every execute()
+# Airflow's BaseOperator metaclass gives every operator a ``__new__`` that says nothing.
+autodoc_default_options = {"show-inheritance": True, "exclude-members": "__new__"}
 
 # Cross-references are checked (``-n``). The build must work offline (CI reaches only package
 # registries), so there is no intersphinx: types from the standard library, Airflow, pendulum,
