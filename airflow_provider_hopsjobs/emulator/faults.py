@@ -22,7 +22,7 @@ response: the ambiguous failure a client must not blindly repeat.
 Randomness comes from one ``random.Random`` per rule seeded from ``(seed, rule index)``,
 so a given seed and request sequence always produce the same faults. The first rule that
 fires wins. Admin routes (``/_emulator/...``) are never faulted nor counted.
-:mod:`.fault_middleware` applies the rules to the requests.
+``fault_middleware`` applies the rules to the requests.
 
 Every API request is counted under its route template, e.g.
 ``"POST /hopsworks-api/api/project/{id}/jobs/{name}/executions"`` (unknown routes under

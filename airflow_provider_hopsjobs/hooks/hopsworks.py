@@ -39,8 +39,8 @@ class HopsworksHook(JobsMixin, LogsMixin, ExecutionsMixin, DatasetsMixin, Schedu
     :param hopsworks_conn_id: the Airflow connection (host, API key in the password field,
         extra ``project`` or ``project_id``, ``verify``, timeouts, retry settings).
     :param project: project name; overrides the connection's extra.
-    :param retry_policy: overrides the connection's retry settings (a :class:`RetryPolicy`
-        or its dict form).
+    :param retry_policy: overrides the connection's retry settings (a
+        :class:`~airflow_provider_hopsjobs.hooks.retry_policy.RetryPolicy` or its dict form).
 
     Nothing is looked up or sent in ``__init__``; the connection is read on first use and
     the project id resolved once per hook.

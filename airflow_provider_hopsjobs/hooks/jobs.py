@@ -16,7 +16,7 @@ from airflow_provider_hopsjobs.validation import creatable_job_type
 
 @dataclass(frozen=True)
 class JobUpsertResult:
-    """What :meth:`HopsworksHook.create_or_update_job` did.
+    """What :meth:`~airflow_provider_hopsjobs.hooks.hopsworks.HopsworksHook.create_or_update_job` did.
 
     ``changes`` maps dotted config keys to ``(old, new)``; it is empty when unchanged.
     """
