@@ -100,6 +100,9 @@ def test_marking_one_mapped_deferred_run_failed_kills_exactly_its_execution(
     ids = [_execution_id(airflow, MAPPED_DAG, run_id, "run_job", map_index) for map_index in range(3)]
     assert len(set(ids)) == 3
     hook = HopsworksHook()
+    # Act once the triggerer runs the trigger: a deferred task killed before any triggerer picked
+    # its trigger up is dropped by Airflow without on_kill, and nothing could stop the job then.
+    airflow.wait_for_trigger_log(MAPPED_DAG, run_id, "run_job", timeout=90, map_index=1)
 
     airflow.set_task_state(MAPPED_DAG, run_id, "run_job", "failed", map_index=1)
 
