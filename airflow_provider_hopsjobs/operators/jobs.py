@@ -226,8 +226,11 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     - someone else killed it: :class:`~airflow_provider_hopsjobs.errors.HopsworksExecutionKilledError`,
       which fails the task without retrying it (unless ``retry_on_kill``);
     - the API stayed unreachable: :class:`~airflow_provider_hopsjobs.errors.HopsworksApiUnavailableError`;
-    - ``timeout`` passed: the execution is stopped, then
+    - ``timeout`` passed: the execution is stopped, its stdout and stderr are copied, then
       :class:`~airflow_provider_hopsjobs.errors.HopsworksWaitTimeoutError`.
+
+    A stopped run loses nothing: after a timeout, a kill of the task (``on_kill``) or a stop
+    by someone else, what the job printed up to then is copied into the task log too.
 
     :param job_name: the job to run (templated).
     :param args: arguments, a string or a list (joined shell-style) (templated).
@@ -292,6 +295,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self.job_type = known_job_type(job_type)
         self._execution_id: int | None = None
         self._done = False
+        self._logs_copied_for: int | None = None
 
     # The pieces below are separate methods so a subclass can adjust one without the rest.
 
@@ -414,13 +418,31 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self._done = True
         if event["status"] == Outcome.TIMEOUT.value:
             self._stop(job_name, execution_id, "its deadline passed")
-            raise HopsworksWaitTimeoutError(f"{event['message']} It was stopped. Execution page: {url}")
+            # What the job printed before it was stopped belongs in the task log too.
+            tails = self._copy_logs(job_name, execution_id, succeeded=False)
+            message = _failure_message(
+                {**event, "message": f"{event['message']} It was stopped."}, tails, url
+            )
+            raise HopsworksWaitTimeoutError(message)
         if event["status"] == Outcome.ERROR.value:
             raise error_for_event(event, url=url)
 
         final = execution if execution is not None and execution.is_terminal else self.final_execution(event)
         succeeded = event["status"] == Outcome.SUCCESS.value
-        tails = write_execution_logs(
+        tails = self._copy_logs(job_name, execution_id, succeeded=succeeded)
+        if succeeded:
+            self._memory(context).forget()
+            self.log.info("%s", event["message"])
+            return final.summary(url)
+        message = _failure_message(event, tails, url)
+        raise failure_for_event(event, message, execution=final, retry_on_kill=self.retry_on_kill)
+
+    def _copy_logs(self, job_name: str, execution_id: int, *, succeeded: bool) -> dict[Any, list[str]]:
+        """Copy the selected streams once per execution (a kill and the wait may both end here)."""
+        if self._logs_copied_for == execution_id:
+            return {}
+        self._logs_copied_for = execution_id
+        return write_execution_logs(
             self.hook,
             job_name,
             execution_id,
@@ -430,18 +452,17 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             wait_timeout=self.log_wait_timeout,
             tail_lines=DEFAULT_TAIL_LINES,
         )
-        if succeeded:
-            self._memory(context).forget()
-            self.log.info("%s", event["message"])
-            return final.summary(url)
-        message = _failure_message(event, tails, url)
-        raise failure_for_event(event, message, execution=final, retry_on_kill=self.retry_on_kill)
 
     def on_kill(self) -> None:
-        """Stop the execution when the task is killed or times out while waiting here."""
+        """Stop the execution when the task is killed or times out while waiting here.
+
+        Its stdout and stderr up to the stop are then copied into the task log (within
+        ``log_wait_timeout``): a stopped run's output is what explains why it was slow.
+        """
         if not self.cancel_on_kill or self._execution_id is None or self._done:
             return
         self._stop(self.job_name, self._execution_id, "the task was killed")
+        self._copy_logs(self.job_name, self._execution_id, succeeded=False)
 
 
 # -- stop and delete -------------------------------------------------------------------------------
