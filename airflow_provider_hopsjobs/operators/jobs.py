@@ -25,6 +25,7 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksWaitTimeoutError,
 )
 from airflow_provider_hopsjobs.execution import RUNNING_STATES, Execution, ExecutionEvent, Outcome
+from airflow_provider_hopsjobs.hooks.start_request import env_vars_checked
 from airflow_provider_hopsjobs.job_types import creatable_job_type, job_type_of, known_job_type
 from airflow_provider_hopsjobs.operators.base import (
     HopsworksBaseOperator,
@@ -234,6 +235,15 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
 
     :param job_name: the job to run (templated).
     :param args: arguments, a string or a list (joined shell-style) (templated).
+    :param env_vars: environment variables for this execution, a mapping (templated; Hopsworks
+        5.0+, which takes them in its JSON start body; an older server makes the task fail
+        before anything starts instead of dropping them).
+    :param send_run_dates: hand the run's dates to the job (default), as Hopsworks' own
+        scheduler does for scheduled runs: the data interval as ``HOPS_START_TIME`` and
+        ``HOPS_END_TIME`` (ISO-8601, UTC) in its environment, and the logical date and
+        interval end as the execution's ``logicalDate``/``dataIntervalEnd``. Only what the
+        run has is sent (a run without a logical date sends none). Hopsworks before 5.0
+        cannot take them: the task then starts the job with its args only, and says so.
     :param wait_for_completion: wait for the execution to end (default); otherwise return
         once it started.
     :param deferrable: wait in the triggerer; defaults to ``[operators] default_deferrable``.
@@ -253,7 +263,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     :param project: the project, overriding the connection's (templated).
     """
 
-    template_fields: Sequence[str] = ("job_name", "args", "project")
+    template_fields: Sequence[str] = ("job_name", "args", "env_vars", "project")
+    template_fields_renderers = {"env_vars": "json"}
     ui_color = "#cfe8fc"
     operator_extra_links = (HopsworksExecutionLink(),)
 
@@ -273,13 +284,19 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         retry_on_kill: bool = False,
         transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
         job_type: str | None = None,
+        env_vars: Mapping[str, str] | None = None,
+        send_run_dates: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         validation.job_name(job_name)
         validation.check_args(args)
+        if env_vars is not None and not validation.is_templated(env_vars):
+            env_vars_checked(env_vars)
         self.job_name = job_name
         self.args = args
+        self.env_vars: Any = dict(env_vars) if isinstance(env_vars, Mapping) else env_vars
+        self.send_run_dates = validation.flag("send_run_dates", send_run_dates)
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.policy = WaitPolicy(poll_interval, transient_error_budget)
@@ -325,6 +342,17 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             cancel_on_kill=self.cancel_on_kill,
         )
 
+    def _start_options(self, context: Context) -> dict[str, Any]:
+        """Env vars, and the run's dates as far as the run has them (nothing is made up)."""
+        options: dict[str, Any] = {}
+        if env_vars := env_vars_checked(self.env_vars):
+            options["env_vars"] = env_vars
+        if self.send_run_dates:
+            for key in ("logical_date", "data_interval_start", "data_interval_end"):
+                if (value := context.get(key)) is not None:
+                    options[key] = value
+        return options
+
     def _memory(self, context: Context) -> ExecutionMemory:
         return memory_for(context, enabled=self.reattach_on_retry, logger=self.log)
 
@@ -335,7 +363,14 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         deadline = self._deadline()
         memory = self._memory(context)
         execution, reused = reattach_or_start(
-            self.hook, memory, self.job_name, args, job_type=job_type, context=context, log=self.log
+            self.hook,
+            memory,
+            self.job_name,
+            args,
+            job_type=job_type,
+            context=context,
+            log=self.log,
+            start_options=self._start_options(context),
         )
         self._execution_id = execution.id
         url = self.publish_execution(context, self.job_name, execution.id)
