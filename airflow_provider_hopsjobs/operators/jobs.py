@@ -27,6 +27,12 @@ from airflow_provider_hopsjobs.errors import (
 from airflow_provider_hopsjobs.execution import RUNNING_STATES, Execution, ExecutionEvent, Outcome
 from airflow_provider_hopsjobs.hooks.start_request import env_vars_checked
 from airflow_provider_hopsjobs.job_types import creatable_job_type, job_type_of, known_job_type
+from airflow_provider_hopsjobs.live_logs import (
+    DEFAULT_LIVE_LOG_LINES,
+    LiveLog,
+    LiveProgress,
+    live_log_lines_checked,
+)
 from airflow_provider_hopsjobs.operators.base import (
     HopsworksBaseOperator,
     error_for_event,
@@ -253,6 +259,11 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     :param fetch_logs: which logs to copy into the task log: ``True`` (stdout, and stderr on
         failure), ``"both"``, ``"out"``, ``"err"``, ``"on_failure"``, or ``False``.
     :param log_wait_timeout: how long to wait for Hopsworks to aggregate a log, seconds.
+    :param live_logs: show the job's output in the task log while it runs (Hopsworks 5.1+
+        pod logs, read after each status poll; deferred, in the trigger's log, which Airflow 3
+        shows with the task's). The copy at the end then starts where the live part ended.
+        Servers or job types without live logs get one line saying so, and today's copy.
+    :param live_log_lines: cap of live lines written per poll (the tail read each poll).
     :param cancel_on_kill: stop the execution when the task is killed (also while deferred).
     :param reattach_on_retry: on a retry, reattach to the execution an earlier try started
         instead of starting another (see :mod:`airflow_provider_hopsjobs.operators.reattach`).
@@ -286,6 +297,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         job_type: str | None = None,
         env_vars: Mapping[str, str] | None = None,
         send_run_dates: bool = True,
+        live_logs: bool = False,
+        live_log_lines: int = DEFAULT_LIVE_LOG_LINES,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -297,6 +310,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self.args = args
         self.env_vars: Any = dict(env_vars) if isinstance(env_vars, Mapping) else env_vars
         self.send_run_dates = validation.flag("send_run_dates", send_run_dates)
+        self.live_logs = validation.flag("live_logs", live_logs)
+        self.live_log_lines = live_log_lines_checked(live_log_lines)
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.policy = WaitPolicy(poll_interval, transient_error_budget)
@@ -340,6 +355,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             poll_interval=self.policy.poll_interval,
             transient_error_budget_seconds=self.policy.transient_error_budget,
             cancel_on_kill=self.cancel_on_kill,
+            live_logs=self.live_logs,
+            live_log_lines=self.live_log_lines,
         )
 
     def _start_options(self, context: Context) -> dict[str, Any]:
@@ -400,7 +417,12 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self.log.info(
             "Waiting for execution %s (deadline %s); see %s", execution.id, format_deadline(deadline), url
         )
-        event = wait_for_execution(self.hook, watch)
+        live = (
+            LiveLog(self.job_name, execution.id, log=self.log, max_lines=self.live_log_lines)
+            if self.live_logs
+            else None
+        )
+        event = wait_for_execution(self.hook, watch, live)
         return self._complete(context, event, execution=watch.last_execution)
 
     def _defer_unless_over(
@@ -454,7 +476,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         if event["status"] == Outcome.TIMEOUT.value:
             self._stop(job_name, execution_id, "its deadline passed")
             # What the job printed before it was stopped belongs in the task log too.
-            tails = self._copy_logs(job_name, execution_id, succeeded=False)
+            tails = self._copy_logs(job_name, execution_id, succeeded=False, event=event)
             message = _failure_message(
                 {**event, "message": f"{event['message']} It was stopped."}, tails, url
             )
@@ -464,7 +486,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
 
         final = execution if execution is not None and execution.is_terminal else self.final_execution(event)
         succeeded = event["status"] == Outcome.SUCCESS.value
-        tails = self._copy_logs(job_name, execution_id, succeeded=succeeded)
+        tails = self._copy_logs(job_name, execution_id, succeeded=succeeded, event=event)
         if succeeded:
             self._memory(context).forget()
             self.log.info("%s", event["message"])
@@ -472,8 +494,13 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         message = _failure_message(event, tails, url)
         raise failure_for_event(event, message, execution=final, retry_on_kill=self.retry_on_kill)
 
-    def _copy_logs(self, job_name: str, execution_id: int, *, succeeded: bool) -> dict[Any, list[str]]:
-        """Copy the selected streams once per execution (a kill and the wait may both end here)."""
+    def _copy_logs(
+        self, job_name: str, execution_id: int, *, succeeded: bool, event: ExecutionEvent | None = None
+    ) -> dict[Any, list[str]]:
+        """Copy the selected streams once per execution (a kill and the wait may both end here).
+
+        What the event says was shown live is not written again.
+        """
         if self._logs_copied_for == execution_id:
             return {}
         self._logs_copied_for = execution_id
@@ -486,6 +513,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             log=self.log,
             wait_timeout=self.log_wait_timeout,
             tail_lines=DEFAULT_TAIL_LINES,
+            live=LiveProgress.from_dict(event.get("live_log") if event is not None else None),
         )
 
     def on_kill(self) -> None:

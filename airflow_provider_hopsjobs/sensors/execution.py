@@ -19,10 +19,11 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_hopsjobs import validation
 from airflow_provider_hopsjobs._compat import AirflowSkipException
-from airflow_provider_hopsjobs.errors import HopsworksError
+from airflow_provider_hopsjobs.errors import HopsworksConfigError, HopsworksError
 from airflow_provider_hopsjobs.execution import Execution, ExecutionEvent, Outcome
 from airflow_provider_hopsjobs.hooks.retry_policy import is_outage
 from airflow_provider_hopsjobs.job_types import job_type_of, known_job_type
+from airflow_provider_hopsjobs.live_logs import DEFAULT_LIVE_LOG_LINES, LiveLog, live_log_lines_checked
 from airflow_provider_hopsjobs.operators.base import (
     HopsworksBaseOperator,
     error_for_event,
@@ -61,6 +62,10 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
     :param transient_error_budget: deferrable mode: how long an unreachable API is ridden
         out. In poke/reschedule modes an unreachable API simply counts as "not yet", bounded
         by the sensor's ``timeout``.
+    :param live_logs: show the execution's output in the log while it runs (Hopsworks 5.1+
+        pod logs, read at each check; deferred, in the trigger's log). Poke and deferrable
+        modes only: a rescheduled sensor forgets between checks what it already showed.
+    :param live_log_lines: cap of live lines written per check.
     :param hopsworks_conn_id: the Airflow connection to Hopsworks (default ``hopsworks_default``).
     :param project: the project, overriding the connection's (templated).
     :returns: ``{"execution_id", "job_name", "state", "final_status", "duration_ms", "url"}``.
@@ -79,10 +84,20 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         job_type: str | None = None,
         transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
+        live_logs: bool = False,
+        live_log_lines: int = DEFAULT_LIVE_LOG_LINES,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 30.0)
         super().__init__(**kwargs)
+        self.live_logs = validation.flag("live_logs", live_logs)
+        self.live_log_lines = live_log_lines_checked(live_log_lines)
+        if self.live_logs and self.mode == "reschedule" and not deferrable:
+            raise HopsworksConfigError(
+                "live_logs needs mode='poke' or deferrable=True: a rescheduled sensor forgets "
+                "between checks which lines it already showed."
+            )
+        self._live: LiveLog | None = None
         validation.job_name(job_name)
         validation.check_execution_id(execution_id)
         self.job_name = job_name
@@ -137,8 +152,24 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
         event = execution.terminal_event()
         if event is None:
             self.log.info("%s is %s.", execution.description, execution.state)
+            self._show_live(execution)
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._finish(event, execution))
+
+    def _show_live(self, execution: Execution) -> None:
+        """Poke mode: the lines printed since the last check (one live log per execution)."""
+        if not self.live_logs:
+            return
+        if self._live is None or self._live.execution_id != execution.id:
+            self._live = LiveLog(self.job_name, execution.id, log=self.log, max_lines=self.live_log_lines)
+        if not self._live.active:
+            return
+        try:
+            answer = self.hook.get_pod_logs(self.job_name, execution.id, lines=self._live.max_lines)
+        except Exception as err:
+            self._live.on_error(err)
+        else:
+            self._live.on_pod_log(answer)
 
     # -- deferrable -------------------------------------------------------------------------
 
@@ -182,6 +213,8 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
                 poll_interval=policy.poll_interval,
                 transient_error_budget_seconds=policy.transient_error_budget,
                 cancel_on_kill=False,
+                live_logs=self.live_logs,
+                live_log_lines=self.live_log_lines,
             ),
             method_name="execute_complete",
             timeout=None,

@@ -149,6 +149,8 @@ def test_defers_with_trigger_after_publishing_the_execution(fake_clock: FakeCloc
         "transient_error_budget_seconds": 600.0,
         "cancel_on_kill": True,
         "wait_started_at": fake_clock.now,  # the poll schedule continues from here in the triggerer
+        "live_logs": False,
+        "live_log_lines": 1000,
     }
     assert ti.xcoms == {"execution_id": 7, "execution_url": URL}
     assert store.values[STATE_STORE_KEY]["execution_id"] == 7
