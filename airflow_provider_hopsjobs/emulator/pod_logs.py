@@ -34,6 +34,7 @@ from airflow_provider_hopsjobs.emulator.store import Store
 DEFAULT_LINES = 1000
 #: How far back from the end of the file a tail reads at most.
 MAX_READ_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
 
 
 def _positive(request: Request, name: str) -> int | None:
@@ -50,16 +51,25 @@ def _positive(request: Request, name: str) -> int | None:
 
 
 def tail_text(path: Path, lines: int, limit_bytes: int | None) -> str:
-    """The last ``lines`` lines of the file, then its first ``limit_bytes`` bytes."""
-    size = path.stat().st_size
+    """The last ``lines`` lines of the file, then its first ``limit_bytes`` bytes.
+
+    Read backwards in chunks until enough lines are in: a long-running job's output file
+    grows, a tail costs only what it returns.
+    """
+    if lines <= 0:
+        return ""
     with open(path, "rb") as handle:
-        start = max(0, size - MAX_READ_BYTES)
-        handle.seek(start)
-        data = handle.read()
-    if start > 0:
+        end = handle.seek(0, os.SEEK_END)
+        data = b""
+        position = end
+        while position > 0 and data.count(b"\n") <= lines and end - position < MAX_READ_BYTES:
+            step = min(CHUNK_BYTES, position)
+            position -= step
+            handle.seek(position)
+            data = handle.read(step) + data
+    if position > 0:
         data = data.split(b"\n", 1)[-1]  # drop the partial first line
-    kept = data.splitlines(keepends=True)[-lines:] if lines else []
-    text = b"".join(kept)
+    text = b"".join(data.splitlines(keepends=True)[-lines:])
     if limit_bytes is not None:
         text = text[:limit_bytes]
     return text.decode("utf-8", errors="replace")
