@@ -28,6 +28,8 @@ from airflow_provider_hopsjobs.errors import HopsworksConfigError
 
 #: Default cap of lines written per poll (also the tail's length).
 DEFAULT_LIVE_LOG_LINES: Final[int] = 1000
+#: The shortest tail a poll reads.
+MIN_TAIL_LINES: Final[int] = 50
 #: How many of the last shown lines the digest covers.
 DIGEST_LINES: Final[int] = 5
 
@@ -127,16 +129,25 @@ class TailMerger:
         self.gap = False
         self._window: collections.deque[str] = collections.deque(maxlen=max(tail_lines, DIGEST_LINES))
 
-    def merge(self, text: str) -> Merged:
+    @staticmethod
+    def _lines(text: str, requested: int) -> tuple[list[str], bool]:
+        """Complete lines of a tail, and whether it was full (so may not reach the output's start)."""
         raw = text.splitlines(keepends=True)
-        full = len(raw) >= self.tail_lines
+        full = len(raw) >= requested
         if raw and not raw[-1].endswith(("\n", "\r")):
             raw.pop()  # still being written
-        lines = [line.rstrip("\r\n") for line in raw]
-        if not full:
-            new, gap = self._from_whole_output(lines)
-        else:
-            new, gap = self._after_overlap(lines)
+        return [line.rstrip("\r\n") for line in raw], full
+
+    def _split(self, lines: list[str], full: bool) -> tuple[list[str], bool]:
+        return self._after_overlap(lines) if full else self._from_whole_output(lines)
+
+    def would_gap(self, text: str, requested: int) -> bool:
+        """Whether this tail misses lines (so a longer one should be read); changes nothing."""
+        return self._split(*self._lines(text, requested))[1]
+
+    def merge(self, text: str, requested: int | None = None) -> Merged:
+        """The lines of a tail read with ``lines=requested`` (default: ``tail_lines``) not shown yet."""
+        new, gap = self._split(*self._lines(text, requested or self.tail_lines))
         self.shown += len(new)
         self.gap = self.gap or gap
         self._window.extend(new)
@@ -188,20 +199,40 @@ class LiveLog:
         #: False once there is nothing more to ask for (no pod-logs, unsupported workload).
         self.active = True
         self._said: set[str] = set()
+        self._last_new = 0
 
     @property
     def max_lines(self) -> int:
         return self.merger.tail_lines
+
+    @property
+    def request_lines(self) -> int:
+        """How long a tail to read now: twice the last read's new lines, at least
+        :data:`MIN_TAIL_LINES`, at most the cap. Short tails keep a poll cheap; a read that
+        turns out too short is repeated once with the cap (:meth:`needs_longer_tail`)."""
+        return min(self.max_lines, max(MIN_TAIL_LINES, 2 * self._last_new))
+
+    def needs_longer_tail(self, answer: PodLog, requested: int) -> bool:
+        """A tail shorter than the cap that misses lines: read again, with the cap."""
+        return (
+            requested < self.max_lines
+            and answer.status == AVAILABLE
+            and answer.log is not None
+            and self.merger.shown > 0
+            and self.merger.would_gap(answer.log, requested)
+        )
 
     def _once(self, key: str, message: str, *args: Any) -> None:
         if key not in self._said:
             self._said.add(key)
             self.log.info(message, *args)
 
-    def on_pod_log(self, answer: PodLog) -> None:
-        """Write the lines of this tail not shown yet; explain once when there are none to read."""
+    def on_pod_log(self, answer: PodLog, requested: int | None = None) -> None:
+        """Write the lines of a tail read with ``lines=requested`` not shown yet; explain once
+        when there are none to read."""
         if answer.status == AVAILABLE and answer.log is not None:
-            merged = self.merger.merge(answer.log)
+            merged = self.merger.merge(answer.log, requested)
+            self._last_new = len(merged.new)
             if merged.gap:
                 self.log.warning(
                     "Live log: lines are missing before the next one (more was printed between two "

@@ -286,14 +286,19 @@ def should_read_live(watch: ExecutionWatch, live: LiveLog | None) -> bool:
     return live is not None and live.active and latest is not None and not latest.is_terminal
 
 
-def read_live_log(hook: Any, watch: ExecutionWatch, live: LiveLog) -> None:
-    """One read of the tail between two status polls; a failed read is said once, never raised."""
+def read_live_log(hook: Any, job_name: str, execution_id: int, live: LiveLog) -> None:
+    """One read of the tail between two status polls (two when the first was too short);
+    a failed read is said once, never raised."""
     try:
-        answer = hook.get_pod_logs(watch.job_name, watch.execution_id, lines=live.max_lines)
+        lines = live.request_lines
+        answer = hook.get_pod_logs(job_name, execution_id, lines=lines)
+        if live.needs_longer_tail(answer, lines):
+            lines = live.max_lines
+            answer = hook.get_pod_logs(job_name, execution_id, lines=lines)
     except Exception as err:
         live.on_error(err)
     else:
-        live.on_pod_log(answer)
+        live.on_pod_log(answer, lines)
 
 
 def with_live_progress(event: ExecutionEvent, live: LiveLog | None) -> ExecutionEvent:
@@ -330,6 +335,6 @@ def wait_for_execution(
         spent = 0.0
         if live is not None and should_read_live(watch, live):
             began = watch.clock.monotonic()
-            read_live_log(hook, watch, live)
+            read_live_log(hook, watch.job_name, watch.execution_id, live)
             spent = watch.clock.monotonic() - began
         watch.clock.sleep(max(0.0, watch.next_sleep() - spent))

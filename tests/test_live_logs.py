@@ -126,3 +126,18 @@ def test_pod_log_from_the_sdk_shape() -> None:
 def test_line_cap_is_checked(bad: object) -> None:
     with pytest.raises(HopsworksConfigError, match="live_log_lines"):
         live_log_lines_checked(bad)
+
+
+def test_short_tails_first_and_the_cap_only_when_one_falls_short() -> None:
+    live = LiveLog("train", 7, log=mock.Mock(), max_lines=1000)
+    assert live.request_lines == 50
+    out = [f"line {i}" for i in range(30)]
+    live.on_pod_log(PodLog("AVAILABLE", True, log=tail(out, 50)), 50)
+    assert live.request_lines == 60  # twice the last read's new lines
+    out += [f"line {i}" for i in range(30, 200)]
+    short = PodLog("AVAILABLE", True, log=tail(out, 60))
+    assert live.needs_longer_tail(short, 60)  # 170 new lines do not fit in 60
+    longer = PodLog("AVAILABLE", True, log=tail(out, 1000))
+    assert not live.needs_longer_tail(longer, 1000)
+    live.on_pod_log(longer, 1000)
+    assert live.merger.progress().lines == 200 and not live.merger.gap

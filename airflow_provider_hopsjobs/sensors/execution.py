@@ -31,7 +31,12 @@ from airflow_provider_hopsjobs.operators.base import (
 )
 from airflow_provider_hopsjobs.operators.links import HopsworksExecutionLink
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
-from airflow_provider_hopsjobs.waiting import DEFAULT_TRANSIENT_ERROR_BUDGET, WaitPolicy, validate_event
+from airflow_provider_hopsjobs.waiting import (
+    DEFAULT_TRANSIENT_ERROR_BUDGET,
+    WaitPolicy,
+    read_live_log,
+    validate_event,
+)
 
 try:
     from airflow.sdk.exceptions import AirflowSensorTimeout
@@ -164,12 +169,7 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
             self._live = LiveLog(self.job_name, execution.id, log=self.log, max_lines=self.live_log_lines)
         if not self._live.active:
             return
-        try:
-            answer = self.hook.get_pod_logs(self.job_name, execution.id, lines=self._live.max_lines)
-        except Exception as err:
-            self._live.on_error(err)
-        else:
-            self._live.on_pod_log(answer)
+        read_live_log(self.hook, self.job_name, execution.id, self._live)
 
     # -- deferrable -------------------------------------------------------------------------
 

@@ -187,13 +187,15 @@ class HopsworksExecutionTrigger(BaseTrigger):
     async def _read_live_log(self, watch: ExecutionWatch, live: LiveLog) -> None:
         """One read of the tail, like :func:`~airflow_provider_hopsjobs.waiting.read_live_log`."""
         try:
-            answer = await self.hook.async_get_pod_logs(
-                self.job_name, self.execution_id, lines=live.max_lines
-            )
+            lines = live.request_lines
+            answer = await self.hook.async_get_pod_logs(self.job_name, self.execution_id, lines=lines)
+            if live.needs_longer_tail(answer, lines):
+                lines = live.max_lines
+                answer = await self.hook.async_get_pod_logs(self.job_name, self.execution_id, lines=lines)
         except Exception as err:
             live.on_error(err)
         else:
-            live.on_pod_log(answer)
+            live.on_pod_log(answer, lines)
 
     async def _wait(self) -> ExecutionEvent:
         watch = self._watch()
