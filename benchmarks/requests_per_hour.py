@@ -27,6 +27,7 @@ import time
 from _common import SLEEP_JOB, banner, emulator, python_job, result, wait_for
 
 # isort: split
+from airflow_provider_hopsjobs.clock import Clock
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.execution import TERMINAL_STATES
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
@@ -79,13 +80,16 @@ def virtual_hour(emu: EmulatorHandle, hook: HopsworksHook, seconds: float) -> tu
             await asyncio.to_thread(stop_and_wait, emu, hook, execution_id)
         await asyncio.sleep(0)
 
+    class VirtualClock(Clock):
+        """Real time, but the trigger's sleeps only advance the virtual hour (the clock seam)."""
+
+        async def async_sleep(self, seconds: float) -> None:
+            await virtual_sleep(seconds)
+
     emu.reset_counters()
-    original = HopsworksExecutionTrigger.__dict__["_sleep"]  # the staticmethod itself
-    HopsworksExecutionTrigger._sleep = staticmethod(virtual_sleep)  # type: ignore[method-assign]
-    try:
-        event = asyncio.run(first_event(HopsworksExecutionTrigger(job_name=JOB, execution_id=execution_id)))
-    finally:
-        HopsworksExecutionTrigger._sleep = original  # type: ignore[method-assign]
+    trigger = HopsworksExecutionTrigger(job_name=JOB, execution_id=execution_id)
+    trigger.clock = VirtualClock()
+    event = asyncio.run(first_event(trigger))
     return emu.request_counts().get(GET_EXECUTION, 0), event
 
 
