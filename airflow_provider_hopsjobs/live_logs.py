@@ -115,7 +115,8 @@ class TailMerger:
     """Turns successive tails of one growing output into its lines, each once.
 
     A tail shorter than requested holds the whole output so far, so the new lines are
-    exactly those past the count already shown. A full tail is matched against the last
+    exactly those past the count already shown (once a gap happened, the count is no
+    position any more, and the overlap decides). A full tail is matched against the last
     lines shown: the longest overlap wins (so repeated identical lines are never shown
     twice, at worst later, by the archived copy); no overlap means more was printed than
     the tail holds, a gap. An unterminated last line is left for the next read.
@@ -139,7 +140,12 @@ class TailMerger:
         return [line.rstrip("\r\n") for line in raw], full
 
     def _split(self, lines: list[str], full: bool) -> tuple[list[str], bool]:
-        return self._after_overlap(lines) if full else self._from_whole_output(lines)
+        if full:
+            return self._after_overlap(lines)
+        if self.gap and self._window:
+            # After a gap the count shown is no position in the output: place it by overlap.
+            return self._after_overlap(lines)
+        return self._from_whole_output(lines)
 
     def would_gap(self, text: str, requested: int) -> bool:
         """Whether this tail misses lines (so a longer one should be read); changes nothing."""
@@ -165,9 +171,13 @@ class TailMerger:
             return lines, self.shown > 0 or bool(lines)
         window = list(self._window)
         last = window[-1]
-        for end in range(min(len(lines), len(window)) - 1, -1, -1):
-            if lines[end] == last and lines[: end + 1] == window[-(end + 1) :]:
-                return lines[end + 1 :], False
+        # The latest place where what was shown last ends (so the fewest lines count as new):
+        # the tail may start inside the shown lines or before them (a longer tail than before).
+        for end in range(len(lines) - 1, -1, -1):
+            if lines[end] == last:
+                k = min(end + 1, len(window))
+                if lines[end + 1 - k : end + 1] == window[-k:]:
+                    return lines[end + 1 :], False
         return lines, True
 
     def progress(self) -> LiveProgress:

@@ -141,3 +141,15 @@ def test_short_tails_first_and_the_cap_only_when_one_falls_short() -> None:
     assert not live.needs_longer_tail(longer, 1000)
     live.on_pod_log(longer, 1000)
     assert live.merger.progress().lines == 200 and not live.merger.gap
+
+
+def test_after_a_gap_a_whole_output_tail_is_placed_by_overlap_not_by_count() -> None:
+    merger = TailMerger(1000)
+    out = [f"line {i}" for i in range(260)]
+    first = merger.merge(tail(out, 50), 50)  # the job printed before the first read: a gap
+    assert first.gap and first.new == out[-50:]
+    out += [f"line {i}" for i in range(260, 270)]
+    again = merger.merge(tail(out, 1000), 1000)  # the whole output this time
+    assert (again.new, again.gap) == (out[-10:], False)
+    out += ["line 270"]
+    assert merger.merge(tail(out, 1000), 1000).new == ["line 270"]
