@@ -209,7 +209,8 @@ class LiveLog:
         #: False once there is nothing more to ask for (no pod-logs, unsupported workload).
         self.active = True
         self._said: set[str] = set()
-        self._last_new = 0
+        # The first read takes the cap: a wait that joins a running job sees as much as it can.
+        self._last_new = max_lines
 
     @property
     def max_lines(self) -> int:
@@ -217,8 +218,8 @@ class LiveLog:
 
     @property
     def request_lines(self) -> int:
-        """How long a tail to read now: twice the last read's new lines, at least
-        :data:`MIN_TAIL_LINES`, at most the cap. Short tails keep a poll cheap; a read that
+        """How long a tail to read now: the cap first, then twice the last read's new lines, at
+        least :data:`MIN_TAIL_LINES`, at most the cap. Short tails keep a poll cheap; a read that
         turns out too short is repeated once with the cap (:meth:`needs_longer_tail`)."""
         return min(self.max_lines, max(MIN_TAIL_LINES, 2 * self._last_new))
 

@@ -130,9 +130,9 @@ def test_line_cap_is_checked(bad: object) -> None:
 
 def test_short_tails_first_and_the_cap_only_when_one_falls_short() -> None:
     live = LiveLog("train", 7, log=mock.Mock(), max_lines=1000)
-    assert live.request_lines == 50
+    assert live.request_lines == 1000  # the first read sees as much as it can
     out = [f"line {i}" for i in range(30)]
-    live.on_pod_log(PodLog("AVAILABLE", True, log=tail(out, 50)), 50)
+    live.on_pod_log(PodLog("AVAILABLE", True, log=tail(out, 1000)), 1000)
     assert live.request_lines == 60  # twice the last read's new lines
     out += [f"line {i}" for i in range(30, 200)]
     short = PodLog("AVAILABLE", True, log=tail(out, 60))
