@@ -3,9 +3,10 @@
 Usage: ``python benchmarks/live_logs_cpu.py [--pollers 1000] [--workers 50] [--rounds 3]``
 
 The ``benchmarks/poll_cpu.py`` method: on a fresh emulator, ``--executions`` running PYTHON
-jobs each print a line every 100 ms; pollers watch them at their 1 s cap (waits begun an
-hour ago), and this process's CPU time over a window is divided by the status polls the
-emulator counted in it. Rounds alternate off/on so both see the same machine state.
+jobs (started anew, two seconds before each measurement) each print a line every 100 ms;
+pollers watch them at their 1 s cap (waits begun an hour ago), and this process's CPU time
+over a window is divided by the status polls the emulator counted in it. Rounds alternate
+off/on so both see the same machine state.
 
 * triggerer: ``--pollers`` ``HopsworksExecutionTrigger`` instances in one event loop, as the
   triggerer runs them, ``live_logs`` off or on; their log (state changes, and with live
@@ -179,18 +180,29 @@ def main() -> int:
     with emulator() as emu:
         python_job(JOB, PRINTER)
         hook = HopsworksHook()
-        running = [hook.start_execution(JOB).id for _ in range(args.executions)]
-        time.sleep(2)  # some output before the first tail
         assert emu._proc is not None
         pinned = pin(emu._proc.pid, 0) and pin(os.getpid(), 1)
         print(f"   emulator and benchmark {'pinned to separate CPUs' if pinned else 'not pinned'}")
-        ids = [running[i % len(running)] for i in range(args.pollers)]
-        worker_ids = [running[i % len(running)] for i in range(args.workers)]
+        running: list[int] = []
+
+        def fresh() -> tuple[list[int], list[int]]:
+            """New executions for each measurement: every side sees jobs of the same age."""
+            for eid in running:
+                hook.stop_execution(JOB, eid)
+            running[:] = [hook.start_execution(JOB).id for _ in range(args.executions)]
+            time.sleep(2)  # some output before the first tail
+            ids = [running[i % len(running)] for i in range(args.pollers)]
+            return ids, [running[i % len(running)] for i in range(args.workers)]
+
         for number in range(1, args.rounds + 1):
             for live in (False, True):
+                ids, _ = fresh()
                 name = f"triggerer {'on' if live else 'off'}"
                 per_poll, polls = measure_async(
-                    emu, lambda stop, live=live: triggers(ids, live, logger, stop), args.warmup, args.seconds
+                    emu,
+                    lambda stop, ids=ids, live=live: triggers(ids, live, logger, stop),
+                    args.warmup,
+                    args.seconds,
                 )
                 figures.setdefault(name, []).append(per_poll)
                 print(
@@ -199,6 +211,7 @@ def main() -> int:
                     flush=True,
                 )
             for live in (False, True):
+                _, worker_ids = fresh()
                 name = f"worker {'on' if live else 'off'}"
                 per_poll, polls = measure_sync(
                     emu, worker_ids, live, logger, warmup=args.warmup, seconds=args.seconds
