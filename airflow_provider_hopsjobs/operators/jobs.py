@@ -328,6 +328,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self._execution_id: int | None = None
         self._done = False
         self._logs_copied_for: int | None = None
+        self._live: LiveLog | None = None
 
     # The pieces below are separate methods so a subclass can adjust one without the rest.
 
@@ -422,6 +423,7 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             if self.live_logs
             else None
         )
+        self._live = live
         event = wait_for_execution(self.hook, watch, live)
         return self._complete(context, event, execution=watch.last_execution)
 
@@ -525,7 +527,17 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         if not self.cancel_on_kill or self._execution_id is None or self._done:
             return
         self._stop(self.job_name, self._execution_id, "the task was killed")
-        self._copy_logs(self.job_name, self._execution_id, succeeded=False)
+        # What a synchronous wait already showed live is not copied again.
+        shown: ExecutionEvent | None = None
+        if self._live is not None and self._live.merger.shown:
+            shown = self._live_event(self._live)
+        self._copy_logs(self.job_name, self._execution_id, succeeded=False, event=shown)
+
+    def _live_event(self, live: LiveLog) -> ExecutionEvent:
+        """Only for its ``live_log``: what the wait showed before it was interrupted."""
+        event = Execution(id=live.execution_id, job_name=self.job_name).event(Outcome.KILLED, "")
+        event["live_log"] = live.progress().to_dict()
+        return event
 
 
 # -- stop and delete -------------------------------------------------------------------------------

@@ -236,18 +236,22 @@ class _Terminated(Exception):
     """What Airflow's SIGTERM handler raises into the wait after calling on_kill."""
 
 
+@pytest.mark.parametrize("live_logs", [False, True])
 def test_on_kill_copies_the_output_once(
-    emulator: EmulatorHandle, scripts: Path, capsys: pytest.CaptureFixture[str]
+    emulator: EmulatorHandle, scripts: Path, capsys: pytest.CaptureFixture[str], live_logs: bool
 ) -> None:
     create_job("e2e_chatty", scripts / "chatty.py")
-    op = HopsworksRunJobOperator(task_id="run", job_name="e2e_chatty", deferrable=False, poll_interval=1)
+    op = HopsworksRunJobOperator(
+        task_id="run", job_name="e2e_chatty", deferrable=False, poll_interval=1, live_logs=live_logs
+    )
 
     class KillingClock(Clock):
         """Sleeps for real; once the job printed, does what the SIGTERM handler does."""
 
         def sleep(self, seconds: float) -> None:
             time.sleep(seconds)
-            if op._execution_id is not None:
+            shown_live = op._live is None or op._live.merger.shown >= 9
+            if op._execution_id is not None and shown_live:
                 hook = HopsworksHook()
                 if hook.get_execution("e2e_chatty", op._execution_id).state == "RUNNING":
                     time.sleep(0.5)
@@ -258,8 +262,10 @@ def test_on_kill_copies_the_output_once(
     with pytest.raises(_Terminated):
         run_operator(op, make_context())
     out = capsys.readouterr().out
-    assert out.count("CHATTY line 9") == 1
+    assert out.count("CHATTY line 9") == 1  # live, or in the copy, never both
     assert out.count("CHATTY warning on stderr") == 1
+    if live_logs:
+        assert "lines 1-9 were shown live above" in out
 
 
 def test_a_run_killed_by_someone_else_copies_stdout_and_stderr(
