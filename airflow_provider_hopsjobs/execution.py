@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypedDict
 
+from typing_extensions import NotRequired
+
 from airflow_provider_hopsjobs.job_types import has_yarn_final_status
 
 #: States Hopsworks never leaves (``JobState.isFinalState``).
@@ -83,6 +85,9 @@ class ExecutionEvent(TypedDict):
     message: str
     #: Only meaningful for ``error``: the failure was an outage that an Airflow retry may fix.
     transient: bool
+    #: When the wait showed the output live: ``LiveProgress.to_dict()`` (a count, a flag and a
+    #: digest; never log text), so the archived copy does not repeat it.
+    live_log: NotRequired[dict[str, Any]]
 
 
 def describe(job_name: str, execution_id: int) -> str:

@@ -21,11 +21,12 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
 from airflow_provider_hopsjobs.errors import HopsworksError
+from airflow_provider_hopsjobs.live_logs import DIGEST_LINES, LiveProgress, digest
 
 LogStream = Literal["out", "err"]
 When = Literal["always", "on_failure", "never"]
@@ -110,8 +111,11 @@ def write_execution_log(
     log: logging.Logger | Any,
     wait_timeout: float = 60.0,
     tail_lines: int = DEFAULT_TAIL_LINES,
+    live: LiveProgress | None = None,
 ) -> list[str]:
     """Write one stream into ``log`` in blocks of lines; return its last ``tail_lines`` lines.
+
+    ``live``: what a live log already showed of stdout; those lines are not written again.
 
     Failures to fetch (log not aggregated in time, API errors, a connection dropped mid-way)
     are logged as warnings and end the copy, after the lines that did arrive; they never
@@ -122,6 +126,7 @@ def write_execution_log(
     count = 0
     block: list[str] = []
     block_chars = 0
+    live = live if stream == "out" and live is not None and live.lines else None
 
     def flush() -> None:
         nonlocal block_chars, count
@@ -133,8 +138,15 @@ def write_execution_log(
             block_chars = 0
 
     log.info("%s -----", header)
+
+    def open_log() -> Iterator[str]:
+        return iter(source.iter_execution_log(job_name, execution_id, stream, wait_timeout=wait_timeout))
+
+    skipped = 0
     try:
-        lines = iter(source.iter_execution_log(job_name, execution_id, stream, wait_timeout=wait_timeout))
+        lines = open_log()
+        if live is not None:
+            lines, skipped = _after_live_part(lines, live, open_log, log)
         while True:
             # Lines are taken a few dozen at a time so that the per-line work stays in C;
             # ``extend`` keeps the lines that arrived even when the stream breaks mid-batch.
@@ -158,8 +170,39 @@ def write_execution_log(
             err,
         )
     flush()
-    log.info("%s end (%d line%s) -----", header, count, "" if count == 1 else "s")
+    shown = f", after {skipped} shown live" if skipped else ""
+    log.info("%s end (%d line%s%s) -----", header, count, "" if count == 1 else "s", shown)
     return list(tail)
+
+
+def _after_live_part(
+    lines: Iterator[str], live: LiveProgress, reopen: Callable[[], Iterator[str]], log: Any
+) -> tuple[Iterator[str], int]:
+    """The archived lines past those shown live, and how many were skipped.
+
+    Without gaps the live part was the first ``live.lines`` lines of the output; the digest
+    of the last of them proves the archive lines up. When it does not (gaps, or a pod log
+    that interleaves stderr), everything is copied, framed so the repetition is explained.
+    """
+    if not live.gap:
+        recent: collections.deque[str] = collections.deque(maxlen=DIGEST_LINES)
+        consumed = 0
+        for line in itertools.islice(lines, live.lines):
+            recent.append(line)
+            consumed += 1
+        if consumed == live.lines and digest(list(recent)) == live.digest:
+            log.info(
+                "(lines 1-%d were shown live above, while the job ran; the archived copy continues "
+                "from line %d)",
+                live.lines,
+                live.lines + 1,
+            )
+            return lines, live.lines
+        reason = "does not line up with the live part"
+    else:
+        reason = "had gaps in its live part"
+    log.info("(the output %s above: all of it follows, repeating lines shown live)", reason)
+    return (reopen() if not live.gap else lines), 0
 
 
 def write_execution_logs(
@@ -172,6 +215,7 @@ def write_execution_logs(
     log: logging.Logger | Any,
     wait_timeout: float = 60.0,
     tail_lines: int = DEFAULT_TAIL_LINES,
+    live: LiveProgress | None = None,
 ) -> dict[LogStream, list[str]]:
     """Copy the selected streams of a finished execution; return each stream's tail."""
     tails: dict[LogStream, list[str]] = {}
@@ -184,5 +228,6 @@ def write_execution_logs(
             log=log,
             wait_timeout=wait_timeout,
             tail_lines=tail_lines,
+            live=live,
         )
     return tails

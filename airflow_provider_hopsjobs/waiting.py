@@ -36,6 +36,7 @@ from airflow_provider_hopsjobs.execution import (
     describe,
 )
 from airflow_provider_hopsjobs.hooks.retry_policy import is_outage
+from airflow_provider_hopsjobs.live_logs import LiveLog, LiveProgress, PodLog
 
 #: Default cap of the adaptive poll schedule (seconds).
 DEFAULT_POLL_INTERVAL: Final[float] = 30.0
@@ -133,7 +134,7 @@ def validate_event(event: Any) -> ExecutionEvent:
     for key in ("execution_id", "job_name"):
         if event.get(key) in (None, ""):
             raise HopsworksError(f"The trigger sent a {status!r} event without {key!r}.")
-    return ExecutionEvent(
+    checked = ExecutionEvent(
         status=str(status),
         execution_id=int(event["execution_id"]),
         job_name=str(event["job_name"]),
@@ -142,6 +143,10 @@ def validate_event(event: Any) -> ExecutionEvent:
         message=str(event.get("message") or ""),
         transient=bool(event.get("transient", False)),
     )
+    live = LiveProgress.from_dict(event.get("live_log"))
+    if live is not None:
+        checked["live_log"] = live.to_dict()
+    return checked
 
 
 # -- the wait itself ---------------------------------------------------------------------------
@@ -269,11 +274,52 @@ class ExecutionWatch:
         return interval
 
 
-def wait_for_execution(hook: ExecutionReader, watch: ExecutionWatch) -> ExecutionEvent:
-    """Block until the watched execution ends, its deadline passes, or the API is gone for good."""
+class PodLogReader(Protocol):
+    """The hook call that reads a running execution's live tail."""
+
+    def get_pod_logs(self, job_name: str, execution_id: int, *, lines: int | None = None) -> PodLog: ...
+
+
+def should_read_live(watch: ExecutionWatch, live: LiveLog | None) -> bool:
+    """Read the tail only while it can show something: on, still asked for, execution running."""
+    latest = watch.last_execution
+    return live is not None and live.active and latest is not None and not latest.is_terminal
+
+
+def read_live_log(hook: Any, job_name: str, execution_id: int, live: LiveLog) -> None:
+    """One read of the tail between two status polls (two when the first was too short);
+    a failed read is said once, never raised."""
+    try:
+        lines = live.request_lines
+        answer = hook.get_pod_logs(job_name, execution_id, lines=lines)
+        if live.needs_longer_tail(answer, lines):
+            lines = live.max_lines
+            answer = hook.get_pod_logs(job_name, execution_id, lines=lines)
+    except Exception as err:
+        live.on_error(err)
+    else:
+        live.on_pod_log(answer, lines)
+
+
+def with_live_progress(event: ExecutionEvent, live: LiveLog | None) -> ExecutionEvent:
+    """The final event, carrying what the live part showed (for the archived copy)."""
+    if live is not None and live.merger.shown:
+        event["live_log"] = live.progress().to_dict()
+    return event
+
+
+def wait_for_execution(
+    hook: ExecutionReader, watch: ExecutionWatch, live: LiveLog | None = None
+) -> ExecutionEvent:
+    """Block until the watched execution ends, its deadline passes, or the API is gone for good.
+
+    With ``live``, the pod's log tail is read after each status poll that found the
+    execution running, and the time that took is taken off the next sleep: status polls
+    keep their schedule, so an end is noticed as soon as without live logs.
+    """
     while True:
         if event := watch.expired():
-            return event
+            return with_live_progress(event, live)
         try:
             execution = hook.get_execution(watch.job_name, watch.execution_id, job_type=watch.job_type)
         except Exception as err:
@@ -285,5 +331,10 @@ def wait_for_execution(hook: ExecutionReader, watch: ExecutionWatch) -> Executio
         else:
             event = watch.on_execution(execution)
         if event is not None:
-            return event
-        watch.clock.sleep(watch.next_sleep())
+            return with_live_progress(event, live)
+        spent = 0.0
+        if live is not None and should_read_live(watch, live):
+            began = watch.clock.monotonic()
+            read_live_log(hook, watch.job_name, watch.execution_id, live)
+            spent = watch.clock.monotonic() - began
+        watch.clock.sleep(max(0.0, watch.next_sleep() - spent))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Does the unmodified official Hopsworks SDK accept our emulator? Serves the emulator over https
 # (a throw-away self-signed certificate) on 127.0.0.1 and drives the SDK through login, script
-# upload, job creation, a run awaited to the end, log download and job deletion
+# upload, job creation, a run awaited to the end, log download, a 5.x run with dates and env vars,
+# the 5.1 live pod log of a running execution, and job deletion
 # (scripts/official_sdk_check.py prints PASS/FAIL per step). Exit status non-zero on any failure.
 #
 # The SDK lives in its own environment, .venv-sdk (made on first use, with the same installer as

@@ -26,13 +26,24 @@ from pathlib import Path
 from typing import Any
 
 JOB_SCRIPT = """\
+import os
 import sys
+import time
 
 print("stdout marker {marker} args=" + " ".join(sys.argv[1:]), flush=True)
 print("stderr marker {marker}", file=sys.stderr, flush=True)
 if "fail" in sys.argv[1:]:
     sys.exit(3)
+if "dates" in sys.argv[1:]:
+    names = ["HOPS_START_TIME", "HOPS_END_TIME", "HOPS_LOGICAL_DATE", "SDK_CHECK_VAR"]
+    print("received " + " ".join(f"{{n}}={{os.environ.get(n)}}" for n in names), flush=True)
+if "slow" in sys.argv[1:]:
+    for i in range(600):
+        print(f"tick {{i}}", flush=True)
+        time.sleep(0.1)
 """
+RUN_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+RUN_END = datetime(2026, 1, 2, tzinfo=timezone.utc)
 JOB_ARGS = "alpha beta"
 CRON = "0 0 * ? * * *"  # hourly, Quartz syntax as Hopsworks wants it
 CREDENTIALS_ROUTE = "GET /hopsworks-api/api/project/{id}/credentials"
@@ -183,6 +194,44 @@ class SdkFlow:
         _check(expected_err in err_text, f"{expected_err!r} not in the stderr log: {err_text[:500]!r}")
         return f"{out_path} ({len(out_text)} chars), {err_path} ({len(err_text)} chars)"
 
+    def dated_run(self) -> str:
+        """Hopsworks 5.x: ``job.run`` with a data interval, a logical date and env vars (JSON start)."""
+        execution = self.job.run(
+            args="dates",
+            await_termination=True,
+            start_time=RUN_START,
+            end_time=RUN_END,
+            logical_date=RUN_START,
+            env_vars={"SDK_CHECK_VAR": self.marker},
+        )
+        _check(execution.success is True, f"success={execution.success!r} state={execution.state!r}")
+        out_path, _ = execution.download_logs(str(self.workdir))
+        out_text = Path(out_path).read_text()
+        expected = (
+            f"received HOPS_START_TIME={RUN_START.isoformat()} HOPS_END_TIME={RUN_END.isoformat()} "
+            f"HOPS_LOGICAL_DATE={RUN_START.isoformat()} SDK_CHECK_VAR={self.marker}"
+        )
+        _check(expected in out_text, f"{expected!r} not in the stdout log: {out_text[:500]!r}")
+        return expected
+
+    def pod_logs(self) -> str:
+        """Hopsworks 5.1: ``execution.get_pod_logs()`` tails a running execution."""
+        execution = self.job.run(args="slow", await_termination=False)
+        seen: Any = None
+        try:
+            for _ in range(150):
+                seen = execution.get_pod_logs(lines=5)
+                if seen.status == "AVAILABLE" and "tick" in (seen.log or ""):
+                    break
+                time.sleep(0.1)
+            _check(seen is not None and seen.status == "AVAILABLE", f"pod log {seen!r}")
+            _check(seen.available is True and seen.pod_name, f"pod log {seen!r}")
+            lines = (seen.log or "").splitlines()
+            _check(0 < len(lines) <= 5, f"asked for 5 lines, got {lines!r}")
+        finally:
+            execution.stop()
+        return f"{seen.status} from pod {seen.pod_name}: {lines[-1]!r}"
+
     def failing_run(self) -> str:
         from hopsworks.client.exceptions import JobExecutionException
 
@@ -254,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     checker.step("create job", flow.create_job)
     checker.step("run job and await termination", flow.run_job)
     checker.step("download logs", flow.download_logs)
+    checker.step("run with logical_date, start/end time and env_vars (5.x JSON start)", flow.dated_run)
+    checker.step("get_pod_logs of a running execution (5.1)", flow.pod_logs)
     checker.step("a failing run raises JobExecutionException", flow.failing_run)
     checker.step("v2 cron schedule", flow.schedule)
     checker.step("delete job", flow.delete_job)

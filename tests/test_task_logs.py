@@ -101,3 +101,53 @@ def test_a_big_log_goes_in_few_bounded_records() -> None:
     # A block stops growing once past a limit: bounded by the limit plus one batch of lines.
     assert all(block.count("\n") < BLOCK_MAX_LINES for block in body)
     assert all(len(block) < BLOCK_MAX_CHARS + 50 * 310 for block in body)
+
+
+# -- after a live part -----------------------------------------------------------------------------
+
+
+def copied(log: mock.Mock) -> list[str]:
+    """Every line the copy wrote, blocks split back into lines."""
+    lines: list[str] = []
+    for call in log.info.call_args_list:
+        lines += (call.args[0] % call.args[1:]).split("\n")
+    return lines
+
+
+def test_the_copy_continues_where_the_live_part_ended() -> None:
+    from airflow_provider_hopsjobs.live_logs import LiveProgress, digest
+
+    log = mock.Mock()
+    lines = [f"line {i}" for i in range(20)]
+    live = LiveProgress(12, False, digest(lines[:12]))
+    write_execution_log(Source(lines), "train", 7, "out", log=log, live=live)
+    out = copied(log)
+    assert [line for line in out if line.startswith("line ")] == lines[12:]
+    assert any("lines 1-12 were shown live above" in line for line in out)
+    assert out[-1].endswith("stdout end (8 lines, after 12 shown live) -----")
+
+
+@pytest.mark.parametrize("progress", ["gap", "mismatch", "longer_than_archive"])
+def test_the_copy_is_whole_and_framed_when_the_live_part_cannot_be_placed(progress: str) -> None:
+    from airflow_provider_hopsjobs.live_logs import LiveProgress, digest
+
+    log = mock.Mock()
+    lines = [f"line {i}" for i in range(20)]
+    live = {
+        "gap": LiveProgress(12, True, digest(lines[:12])),
+        "mismatch": LiveProgress(12, False, digest(["something else"])),
+        "longer_than_archive": LiveProgress(25, False, digest(lines)),
+    }[progress]
+    write_execution_log(Source(lines), "train", 7, "out", log=log, live=live)
+    out = copied(log)
+    assert [line for line in out if line.startswith("line ")] == lines
+    assert any("all of it follows, repeating lines shown live" in line for line in out)
+
+
+def test_stderr_is_never_shortened_by_the_live_part() -> None:
+    from airflow_provider_hopsjobs.live_logs import LiveProgress, digest
+
+    log = mock.Mock()
+    lines = [f"line {i}" for i in range(5)]
+    write_execution_log(Source(lines), "t", 7, "err", log=log, live=LiveProgress(3, False, digest(lines[:3])))
+    assert [line for line in copied(log) if line.startswith("line ")] == lines

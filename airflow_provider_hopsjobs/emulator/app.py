@@ -27,6 +27,7 @@ from airflow_provider_hopsjobs.emulator.executions import ExecutionRoutes
 from airflow_provider_hopsjobs.emulator.fault_middleware import ConnectionLookup, FaultMiddleware
 from airflow_provider_hopsjobs.emulator.job_configs import JobConfigRoutes
 from airflow_provider_hopsjobs.emulator.jobs import JobRoutes
+from airflow_provider_hopsjobs.emulator.pod_logs import PodLogRoutes
 from airflow_provider_hopsjobs.emulator.projects import ProjectRoutes
 from airflow_provider_hopsjobs.emulator.recovery import recover
 from airflow_provider_hopsjobs.emulator.schedules import ScheduleRoutes
@@ -54,15 +55,23 @@ def api_routes(emu: Emulator) -> list[BaseRoute]:
     """Every route, Hopsworks' API first, each group handed the parts it uses."""
     contexts = ContextResolver(emu.auth, emu.store)
     views = ExecutionViews(emu.store, emu.clock)
+    version = emu.settings.hopsworks_version
     return [
-        *ProjectRoutes(contexts=contexts, store=emu.store).routes(),
+        *ProjectRoutes(contexts=contexts, store=emu.store, version=version.text).routes(),
         *JobRoutes(
             contexts=contexts, store=emu.store, clock=emu.clock, engine=emu.engine, views=views
         ).routes(),
         *JobConfigRoutes(contexts=contexts, store=emu.store, files=emu.files).routes(),
         *ExecutionRoutes(
-            contexts=contexts, store=emu.store, files=emu.files, engine=emu.engine, logs=emu.logs, views=views
+            contexts=contexts,
+            store=emu.store,
+            files=emu.files,
+            engine=emu.engine,
+            logs=emu.logs,
+            views=views,
+            json_start=version.accepts_json_start,
         ).routes(),
+        *(PodLogRoutes(contexts=contexts, store=emu.store).routes() if version.serves_pod_logs else []),
         *ScheduleRoutes(contexts=contexts, store=emu.store, clock=emu.clock).routes(),
         *DatasetRoutes(
             contexts=contexts, files=emu.files, uploads_dir=emu.settings.data_dir / "uploads"

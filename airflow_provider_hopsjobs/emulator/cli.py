@@ -49,6 +49,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--fault", action="append", default=[], metavar="RULE", help="fault rule (repeatable)"
     )
     parser.add_argument("--fault-seed", type=int, default=None, help="seed for random faults")
+    parser.add_argument(
+        "--hopsworks-version",
+        default=None,
+        help="the Hopsworks release to behave as: 3.x and 4.x refuse the JSON execution start (415) and "
+        "have no pod-logs; 5.0 accepts JSON; 5.1 and later serve pod-logs (default: the newest)",
+    )
     timing = parser.add_argument_group("timing (seconds)")
     timing.add_argument("--init-delay", type=float, default=0.05, help="time spent INITIALIZING")
     timing.add_argument(
@@ -116,27 +122,31 @@ def missing_server_packages() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = missing_server_packages()
-    if missing:
-        print(
-            f"hopsjobs emulator: {', '.join(missing)} not installed; the emulator needs the [emulator] "
-            "extra: pip install 'airflow-provider-hopsjobs[emulator]'",
-            file=sys.stderr,
-        )
-        return 2
-    from airflow_provider_hopsjobs.emulator.faults import FaultRuleError, parse_rule_text
-    from airflow_provider_hopsjobs.emulator.settings import Settings
-
     # Read once and dropped, so the key is not inherited by anything the emulator starts.
     api_key = args.api_key or os.environ.pop(API_KEY_ENV, None) or None
-    problem = _flag_error(args, api_key)
+    missing = missing_server_packages()
+    if missing:
+        problem: str | None = (
+            f"{', '.join(missing)} not installed; the emulator needs the [emulator] extra: "
+            "pip install 'airflow-provider-hopsjobs[emulator]'"
+        )
+    else:
+        problem = _flag_error(args, api_key)
     if problem is not None:
         print(f"hopsjobs emulator: {problem}", file=sys.stderr)
         return 2
+    from airflow_provider_hopsjobs.emulator.faults import FaultRuleError, parse_rule_text
+    from airflow_provider_hopsjobs.emulator.settings import ServerVersion, Settings
+
     try:
         faults = [parse_rule_text(text) for text in args.fault]
     except FaultRuleError as exc:
         print(f"hopsjobs emulator: --fault: {exc}", file=sys.stderr)
+        return 2
+    try:
+        version = ServerVersion.parse(args.hopsworks_version) if args.hopsworks_version else ServerVersion()
+    except ValueError as exc:
+        print(f"hopsjobs emulator: --hopsworks-version: {exc}", file=sys.stderr)
         return 2
     settings = Settings(
         data_dir=args.data_dir.expanduser().resolve(),
@@ -155,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
         access_log=args.access_log,
+        hopsworks_version=version,
     )
 
     def announce(info: dict[str, Any]) -> None:

@@ -1,9 +1,11 @@
 """Execution endpoints: start (text/plain), list, get, stop (202), delete, logs.
 
 Start accepts ``text/plain`` (the raw argument string; empty means the job's
-``defaultArgs``) and, like Hopsworks 5.x, ``application/json`` with
-``{"args", "envVars", "logicalDate", "dataIntervalEnd"}`` (the two dates reach the job as
-``HOPS_LOGICAL_DATE`` / ``HOPS_DATA_INTERVAL_END``); any other or no content type is
+``defaultArgs``) and, like Hopsworks 5.x (not when the emulator plays an older release),
+``application/json`` with ``{"args", "envVars", "logicalDate", "dataIntervalEnd"}``: the
+dates reach the job as the 5.x scheduler hands them to scheduled runs
+(``HOPS_LOGICAL_DATE`` = ``HOPS_START_TIME`` = ``logicalDate``, ``HOPS_END_TIME`` =
+``dataIntervalEnd``) and ``envVars`` win over them; any other or no content type is
 415/120004. Stop accepts any body or none and answers 202 with the execution as it is
 right now. Logs follow ``getLog``: 400/130010 while the execution is not final, then the
 file's contents, ``"No information."`` for an empty file, a placeholder above 1,000,000
@@ -41,7 +43,7 @@ LOG_NOT_AVAILABLE = (
 RETRIABLE = {"OUT": "RETRIEABLE_OUT", "ERR": "RETRIABLE_ERR"}  # sic, as spelled in Hopsworks
 
 
-def _start_request(media: str, raw: bytes) -> tuple[str, dict[str, str]]:
+def _start_request(media: str, raw: bytes, *, json_start: bool = True) -> tuple[str, dict[str, str]]:
     """(args, env) from a start body; empty args mean "the job's defaultArgs"."""
     env: dict[str, str] = {}
     if media == "text/plain":
@@ -49,7 +51,7 @@ def _start_request(media: str, raw: bytes) -> tuple[str, dict[str, str]]:
             args = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise errors.web_application_error(400) from None
-    elif media == "application/json":
+    elif media == "application/json" and json_start:
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -60,11 +62,11 @@ def _start_request(media: str, raw: bytes) -> tuple[str, dict[str, str]]:
         env_vars = body.get("envVars") or {}
         if not isinstance(args, str) or not isinstance(env_vars, dict):
             raise errors.ApiError(422, errors.ILLEGAL_ARGUMENT, "The execution request is not valid.")
-        env = {str(k): str(v) for k, v in env_vars.items()}
         if body.get("logicalDate"):
-            env["HOPS_LOGICAL_DATE"] = str(body["logicalDate"])
+            env["HOPS_LOGICAL_DATE"] = env["HOPS_START_TIME"] = str(body["logicalDate"])
         if body.get("dataIntervalEnd"):
-            env["HOPS_DATA_INTERVAL_END"] = str(body["dataIntervalEnd"])
+            env["HOPS_END_TIME"] = str(body["dataIntervalEnd"])
+        env.update({str(k): str(v) for k, v in env_vars.items()})
     else:
         raise errors.web_application_error(415)
     return args, env
@@ -119,6 +121,7 @@ class ExecutionRoutes:
         engine: Engine,
         logs: LogAggregator,
         views: ExecutionViews,
+        json_start: bool = True,
     ) -> None:
         self._contexts = contexts
         self._store = store
@@ -126,6 +129,7 @@ class ExecutionRoutes:
         self._engine = engine
         self._logs = logs
         self._views = views
+        self._json_start = json_start
 
     def routes(self) -> list[Route]:
         p = f"{API_PREFIX}/project/{{id:int}}/jobs/{{name}}/executions"
@@ -157,7 +161,7 @@ class ExecutionRoutes:
         ctx = self._contexts.resolve(request, "JOB")
         job = self._job(ctx, request.path_params["name"])
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        args, env = _start_request(media, await request.body())
+        args, env = _start_request(media, await request.body(), json_start=self._json_start)
         if not args:
             args = str(job["config"].get("defaultArgs") or "")
         execution = self._engine.start(job, args, int(ctx.user["id"]), env)

@@ -78,6 +78,7 @@ class EmulatorHandle:
         ssl_certfile: str | os.PathLike[str] | None = None,
         ssl_keyfile: str | os.PathLike[str] | None = None,
         ssl_cafile: str | os.PathLike[str] | None = None,
+        hopsworks_version: str | None = None,
     ) -> None:
         if (ssl_certfile is None) != (ssl_keyfile is None):
             raise ValueError("ssl_certfile and ssl_keyfile go together")
@@ -94,6 +95,8 @@ class EmulatorHandle:
         self.ssl_certfile = None if ssl_certfile is None else Path(ssl_certfile).resolve()
         self.ssl_keyfile = None if ssl_keyfile is None else Path(ssl_keyfile).resolve()
         self.ssl_cafile = Path(ssl_cafile).resolve() if ssl_cafile is not None else self.ssl_certfile
+        #: The Hopsworks release the emulator behaves as (``--hopsworks-version``); None: the newest.
+        self.hopsworks_version = hopsworks_version
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- process ---------------------------------------------------------------------------------
@@ -139,6 +142,7 @@ class EmulatorHandle:
             str(ready),
             "--quiet",
             *self._ssl_args(),
+            *(["--hopsworks-version", self.hopsworks_version] if self.hopsworks_version else []),
             *self.extra_args,
         ]
         env = dict(os.environ, **{API_KEY_ENV: self.api_key})

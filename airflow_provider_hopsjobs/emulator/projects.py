@@ -31,13 +31,12 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-_VARIABLES = {"hopsworks_version": HOPSWORKS_VERSION}
-
-
 class ProjectRoutes:
-    def __init__(self, *, contexts: ContextResolver, store: Store) -> None:
+    def __init__(self, *, contexts: ContextResolver, store: Store, version: str = HOPSWORKS_VERSION) -> None:
         self._contexts = contexts
         self._store = store
+        self._version = version
+        self._variables = {"hopsworks_version": version}
 
     def routes(self) -> list[Route]:
         p = API_PREFIX
@@ -110,7 +109,7 @@ class ProjectRoutes:
         self._contexts.resolve(request, None, project=False)
         return _json(
             [
-                {"software": "hopsworks", "version": HOPSWORKS_VERSION},
+                {"software": "hopsworks", "version": self._version},
                 {"software": "hopsworks-emulator", "version": HOPSWORKS_VERSION},
             ]
         )
@@ -118,6 +117,6 @@ class ProjectRoutes:
     async def variable(self, request: Request) -> Response:
         self._contexts.resolve(request, None, project=False)
         name = request.path_params["name"]
-        if name not in _VARIABLES:
+        if name not in self._variables:
             raise errors.ApiError(404, (120008, "Variable not found."), f"Variable {name} not found")
-        return _json({"successMessage": _VARIABLES[name]})
+        return _json({"successMessage": self._variables[name]})

@@ -7,7 +7,9 @@ the body carries one, else from ``startDateTime`` (a fire exactly at the start c
 else from now. A create whose next fire would fall after ``endDateTime`` is refused (422);
 an update in that case is stored disabled with no next fire. GET without a schedule is
 404/130042, POST answers 201 with a ``Location``, PUT needs the ``id`` (422 otherwise,
-404/130042 for an unknown one), DELETE answers 204. A second POST for a job that already
+404/130042 for an unknown one), DELETE answers 204. A POST without ``startDateTime`` fails
+as the insert of its NOT NULL column does in Hopsworks: 500/120005 (the official SDK
+cannot read a schedule without one either). A second POST for a job that already
 has a schedule fails the way the unique key does in Hopsworks: 500/120005. The 5.x fields
 (``catchup``, ``maxActiveRuns``, ``startTimeOffsetSeconds``, ...) are stored and returned;
 of them only ``catchup: false`` changes the firing (:mod:`.scheduler`: missed fire times
@@ -130,6 +132,9 @@ class ScheduleRoutes:
         job = self._job(ctx, request.path_params["name"])
         body = await _body(request)
         cron, enabled, start, end, next_ms, extra = self._validated(body)
+        if start is None:
+            # The column is NOT NULL in Hopsworks: the insert fails like any persistence error.
+            raise errors.ApiError(500, errors.PERSISTENCE, "Column 'start_date_time' cannot be null")
         if next_ms is None:
             raise invalid(NEVER_TRIGGERED)
         if self._store.get_schedule_for_job(int(job["id"])) is not None:

@@ -11,8 +11,47 @@ from typing import Any
 DEFAULT_PROJECT = "demo"
 #: Hopsworks' own rule for project names (RESTCodes INVALID_PROJECT_NAME).
 PROJECT_NAME = re.compile(r"^[a-zA-Z0-9](?:(?!__)[_a-zA-Z0-9]){0,62}$")
-#: What ``GET /variables/versions`` reports; the official SDK refuses to log in without it.
+#: What ``GET /variables/versions`` reports by default (the newest release the emulator
+#: follows); the official SDK refuses to log in without it.
 HOPSWORKS_VERSION = "5.2.1"
+#: ``--hopsworks-version`` shorthands and the release each one reports.
+VERSION_ALIASES = {"3.x": "3.7.0", "4.x": "4.2.0", "5.x": HOPSWORKS_VERSION, "5.0": "5.0.0", "5.1": "5.1.0"}
+_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+
+
+@dataclass(frozen=True)
+class ServerVersion:
+    """Which Hopsworks release the emulator behaves as; decides the 5.x-only endpoints.
+
+    - before 5.0: the execution start takes ``text/plain`` only (JSON is 415) and there is
+      no ``pod-logs`` route (404);
+    - 5.0: the JSON start body (``args``, ``envVars``, ``logicalDate``, ``dataIntervalEnd``);
+    - 5.1 and later: ``GET .../executions/{id}/pod-logs`` too.
+    """
+
+    text: str = HOPSWORKS_VERSION
+
+    @classmethod
+    def parse(cls, value: str) -> ServerVersion:
+        text = VERSION_ALIASES.get(value.strip().lower(), value.strip())
+        if not _VERSION.match(text):
+            choices = ", ".join(VERSION_ALIASES)
+            raise ValueError(f"unknown Hopsworks version {value!r}; give one of {choices} or X.Y[.Z]")
+        return cls(text)
+
+    @property
+    def release(self) -> tuple[int, int]:
+        match = _VERSION.match(self.text)
+        assert match is not None
+        return int(match.group(1)), int(match.group(2))
+
+    @property
+    def accepts_json_start(self) -> bool:
+        return self.release >= (5, 0)
+
+    @property
+    def serves_pod_logs(self) -> bool:
+        return self.release >= (5, 1)
 
 
 def generate_api_key() -> str:
@@ -46,6 +85,8 @@ class Settings:
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     access_log: bool = False
+    #: The Hopsworks release to behave as (``3.x``, ``4.x``, ``5.0``, ``5.1``, ... or X.Y.Z).
+    hopsworks_version: ServerVersion = field(default_factory=ServerVersion)
 
     def resolved_api_key(self) -> str:
         """The key clients must send: given, or saved from an earlier run, or new."""

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hopsjobs.errors import HopsworksConfigError
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksConfigError
 from airflow_provider_hopsjobs.execution import Execution
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
 from airflow_provider_hopsjobs.hooks.retry_policy import call_not_idempotent
+from airflow_provider_hopsjobs.hooks.start_request import (
+    TEXT_ONLY_SERVERS,
+    StartRequest,
+    env_vars_checked,
+    env_vars_refused,
+)
 from airflow_provider_hopsjobs.hooks.wire import call_name, collection, json_body, string_list
+
+if TYPE_CHECKING:
+    import requests
 
 #: How many of the newest executions the lost-start look-up reads.
 LOST_START_WINDOW = 20
@@ -48,8 +58,19 @@ class ExecutionsMixin(HopsworksBaseHook):
         *,
         known_ids: Collection[int] = (),
         job_type: str | None = None,
+        env_vars: Mapping[str, str] | None = None,
+        logical_date: datetime | None = None,
+        data_interval_start: datetime | None = None,
+        data_interval_end: datetime | None = None,
     ) -> Execution:
         """Start one execution; ``args`` as one string, or a list that is shell-quoted into one.
+
+        With ``env_vars`` or any of the dates, the 5.x JSON body is sent (see
+        :mod:`.start_request`): the job then sees ``HOPS_START_TIME``/``HOPS_END_TIME`` as
+        in a run Hopsworks' scheduler started. A server before 5.0 answers 415 (nothing
+        started); the hook then sends text, and remembers that for the connection. Dates
+        alone are then dropped with a warning; ``env_vars`` cannot be, and raise
+        :class:`~airflow_provider_hopsjobs.errors.HopsworksConfigError` before anything starts.
 
         Starting is not idempotent. Before the first attempt the hook notes the job's newest
         execution id; after an ambiguous failure (timeout, dropped connection, 5xx) the next
@@ -59,15 +80,22 @@ class ExecutionsMixin(HopsworksBaseHook):
         execution look new. ``known_ids`` are executions an earlier task try started: they
         are never taken for the lost one either.
         """
+        request = StartRequest(
+            args_string(args),
+            env_vars_checked(env_vars),
+            logical_date,
+            data_interval_start,
+            data_interval_end,
+        )
+        if request.env_vars and self.hopsworks_conn_id in TEXT_ONLY_SERVERS:
+            raise env_vars_refused(self.hopsworks_conn_id, request.env_vars)
         path = self._job_path(job_name, "executions")
-        body = args_string(args)
+        body = request.args
         what = call_name("POST", path)
         baseline_id = self._newest_execution_id(job_name)
 
         def send() -> Execution:
-            response = self._send(
-                "POST", path, data=body.encode("utf-8"), headers={"Content-Type": "text/plain; charset=utf-8"}
-            )
+            response = self._send_start(path, request)
             return Execution.from_dto(json_body(response, what) or {}, job_name=job_name, job_type=job_type)
 
         def recover() -> Execution | None:
@@ -87,6 +115,31 @@ class ExecutionsMixin(HopsworksBaseHook):
         # The task that asked says so in its own log ("Started execution ..."); once is enough.
         self.log.debug("Started execution %s of Hopsworks job %s", execution.id, job_name)
         return execution
+
+    def _send_start(self, path: str, request: StartRequest) -> requests.Response:
+        """POST the JSON body when it is needed and the server takes it, else the text body."""
+        conn_id = self.hopsworks_conn_id
+        if request.needs_json and conn_id not in TEXT_ONLY_SERVERS:
+            try:
+                return self._send("POST", path, json=request.json_body())
+            except HopsworksApiError as err:
+                if err.status_code != 415:
+                    raise
+            # 415: the server predates the JSON start, and started nothing; text is safe to send.
+            TEXT_ONLY_SERVERS.add(conn_id)
+            if request.env_vars:
+                raise env_vars_refused(conn_id, request.env_vars)
+            self.log.warning(
+                "The Hopsworks server of connection %r is older than 5.0 (415 to the JSON start): "
+                "the run's dates cannot reach the job as HOPS_START_TIME/HOPS_END_TIME; sending args only.",
+                conn_id,
+            )
+        return self._send(
+            "POST",
+            path,
+            data=request.args.encode("utf-8"),
+            headers={"Content-Type": "text/plain; charset=utf-8"},
+        )
 
     def _newest_execution_id(self, job_name: str) -> int:
         """The highest execution id the job has now (0 for none); its own retries apply."""

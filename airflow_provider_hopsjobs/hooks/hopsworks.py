@@ -20,6 +20,7 @@ from airflow_provider_hopsjobs.hooks.datasets import DatasetsMixin
 from airflow_provider_hopsjobs.hooks.executions import ExecutionsMixin
 from airflow_provider_hopsjobs.hooks.jobs import JobsMixin, JobUpsertResult
 from airflow_provider_hopsjobs.hooks.logs import LogsMixin
+from airflow_provider_hopsjobs.hooks.pod_logs import PodLogsMixin
 from airflow_provider_hopsjobs.hooks.retry_policy import RetryPolicy
 from airflow_provider_hopsjobs.hooks.schedules import SchedulesMixin
 from airflow_provider_hopsjobs.hooks.timestamps import parse_timestamp
@@ -33,7 +34,9 @@ __all__ = [
 ]
 
 
-class HopsworksHook(JobsMixin, LogsMixin, ExecutionsMixin, DatasetsMixin, SchedulesMixin, HopsworksBaseHook):
+class HopsworksHook(
+    JobsMixin, LogsMixin, ExecutionsMixin, PodLogsMixin, DatasetsMixin, SchedulesMixin, HopsworksBaseHook
+):
     """Talk to one Hopsworks project through an Airflow connection of type ``hopsworks``.
 
     :param hopsworks_conn_id: the Airflow connection (host, API key in the password field,

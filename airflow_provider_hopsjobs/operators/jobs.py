@@ -23,7 +23,14 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksWaitTimeoutError,
 )
 from airflow_provider_hopsjobs.execution import RUNNING_STATES, Execution, ExecutionEvent, Outcome
+from airflow_provider_hopsjobs.hooks.start_request import env_vars_checked
 from airflow_provider_hopsjobs.job_types import job_type_of
+from airflow_provider_hopsjobs.live_logs import (
+    DEFAULT_LIVE_LOG_LINES,
+    LiveLog,
+    LiveProgress,
+    live_log_lines_checked,
+)
 from airflow_provider_hopsjobs.operators.base import (
     HopsworksBaseOperator,
     error_for_event,
@@ -99,11 +106,23 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     - someone else killed it: :class:`~airflow_provider_hopsjobs.errors.HopsworksExecutionKilledError`,
       which fails the task without retrying it (unless ``retry_on_kill``);
     - the API stayed unreachable: :class:`~airflow_provider_hopsjobs.errors.HopsworksApiUnavailableError`;
-    - ``timeout`` passed: the execution is stopped, then
+    - ``timeout`` passed: the execution is stopped, its stdout and stderr are copied, then
       :class:`~airflow_provider_hopsjobs.errors.HopsworksWaitTimeoutError`.
+
+    A stopped run loses nothing: after a timeout, a kill of the task (``on_kill``) or a stop
+    by someone else, what the job printed up to then is copied into the task log too.
 
     :param job_name: the job to run (templated).
     :param args: arguments, a string or a list (joined shell-style) (templated).
+    :param env_vars: environment variables for this execution, a mapping (templated; Hopsworks
+        5.0+, which takes them in its JSON start body; an older server makes the task fail
+        before anything starts instead of dropping them).
+    :param send_run_dates: hand the run's dates to the job (default), as Hopsworks' own
+        scheduler does for scheduled runs: the data interval as ``HOPS_START_TIME`` and
+        ``HOPS_END_TIME`` (ISO-8601, UTC) in its environment, and the logical date and
+        interval end as the execution's ``logicalDate``/``dataIntervalEnd``. Only what the
+        run has is sent (a run without a logical date sends none). Hopsworks before 5.0
+        cannot take them: the task then starts the job with its args only, and says so.
     :param wait_for_completion: wait for the execution to end (default); otherwise return
         once it started.
     :param deferrable: wait in the triggerer; defaults to ``[operators] default_deferrable``.
@@ -113,6 +132,11 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     :param fetch_logs: which logs to copy into the task log: ``True`` (stdout, and stderr on
         failure), ``"both"``, ``"out"``, ``"err"``, ``"on_failure"``, or ``False``.
     :param log_wait_timeout: how long to wait for Hopsworks to aggregate a log, seconds.
+    :param live_logs: show the job's output in the task log while it runs (Hopsworks 5.1+
+        pod logs, read after each status poll; deferred, in the trigger's log, which Airflow 3
+        shows with the task's). The copy at the end then starts where the live part ended.
+        Servers or job types without live logs get one line saying so, and today's copy.
+    :param live_log_lines: cap of live lines written per poll (the tail read each poll).
     :param cancel_on_kill: stop the execution when the task is killed (also while deferred).
     :param reattach_on_retry: on a retry, reattach to the execution an earlier try started
         instead of starting another (see :mod:`airflow_provider_hopsjobs.operators.reattach`).
@@ -125,7 +149,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
     :param project: the project, overriding the connection's (templated).
     """
 
-    template_fields: Sequence[str] = ("job_name", "args", "project")
+    template_fields: Sequence[str] = ("job_name", "args", "env_vars", "project")
+    template_fields_renderers = {"env_vars": "json"}
     ui_color = "#cfe8fc"
     operator_extra_links = (HopsworksExecutionLink(),)
 
@@ -145,6 +170,10 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         retry_on_kill: bool = False,
         transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
         job_type: str | None = None,
+        env_vars: Mapping[str, str] | None = None,
+        send_run_dates: bool = True,
+        live_logs: bool = False,
+        live_log_lines: int = DEFAULT_LIVE_LOG_LINES,
         **kwargs: Any,
     ) -> None:
         if (durable := kwargs.pop("durable", None)) is not None:  # Airflow 3.3's name for it
@@ -152,8 +181,14 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         super().__init__(**kwargs)
         validation.job_name(job_name)
         validation.check_args(args)
+        if env_vars is not None and not validation.is_templated(env_vars):
+            env_vars_checked(env_vars)
         self.job_name = job_name
         self.args = args
+        self.env_vars: Any = dict(env_vars) if isinstance(env_vars, Mapping) else env_vars
+        self.send_run_dates = validation.flag("send_run_dates", send_run_dates)
+        self.live_logs = validation.flag("live_logs", live_logs)
+        self.live_log_lines = live_log_lines_checked(live_log_lines)
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.policy = WaitPolicy(poll_interval, transient_error_budget)
@@ -169,6 +204,8 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self.job_type = validation.known_job_type(job_type)
         self._execution_id: int | None = None
         self._done = False
+        self._logs_copied_for: int | None = None
+        self._live: LiveLog | None = None
 
     # The pieces below are separate methods so a subclass can adjust one without the rest.
 
@@ -196,7 +233,20 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             poll_interval=self.policy.poll_interval,
             transient_error_budget_seconds=self.policy.transient_error_budget,
             cancel_on_kill=self.cancel_on_kill,
+            live_logs=self.live_logs,
+            live_log_lines=self.live_log_lines,
         )
+
+    def _start_options(self, context: Context) -> dict[str, Any]:
+        """Env vars, and the run's dates as far as the run has them (nothing is made up)."""
+        options: dict[str, Any] = {}
+        if env_vars := env_vars_checked(self.env_vars):
+            options["env_vars"] = env_vars
+        if self.send_run_dates:
+            for key in ("logical_date", "data_interval_start", "data_interval_end"):
+                if (value := context.get(key)) is not None:
+                    options[key] = value
+        return options
 
     def _memory(self, context: Context) -> ExecutionMemory:
         return memory_for(context, enabled=self.reattach_on_retry, logger=self.log)
@@ -209,7 +259,14 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         deadline = self._deadline()
         memory = self._memory(context)
         execution, reused = reattach_or_start(
-            self.hook, memory, self.job_name, args, job_type=job_type, context=context, log=self.log
+            self.hook,
+            memory,
+            self.job_name,
+            args,
+            job_type=job_type,
+            context=context,
+            log=self.log,
+            start_options=self._start_options(context),
         )
         self._execution_id = execution.id
         url = self.publish_execution(context, self.job_name, execution.id)
@@ -239,7 +296,13 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self.log.info(
             "Waiting for execution %s (deadline %s); see %s", execution.id, format_deadline(deadline), url
         )
-        event = wait_for_execution(self.hook, watch)
+        live = (
+            LiveLog(self.job_name, execution.id, log=self.log, max_lines=self.live_log_lines)
+            if self.live_logs
+            else None
+        )
+        self._live = live
+        event = wait_for_execution(self.hook, watch, live)
         return self._complete(context, event, execution=watch.last_execution)
 
     def _defer_unless_over(
@@ -292,13 +355,36 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
         self._done = True
         if event["status"] == Outcome.TIMEOUT.value:
             self._stop(job_name, execution_id, "its deadline passed")
-            raise HopsworksWaitTimeoutError(f"{event['message']} It was stopped. Execution page: {url}")
+            # What the job printed before it was stopped belongs in the task log too.
+            tails = self._copy_logs(job_name, execution_id, succeeded=False, event=event)
+            message = _failure_message(
+                {**event, "message": f"{event['message']} It was stopped."}, tails, url
+            )
+            raise HopsworksWaitTimeoutError(message)
         if event["status"] == Outcome.ERROR.value:
             raise error_for_event(event, url=url)
 
         final = execution if execution is not None and execution.is_terminal else self.final_execution(event)
         succeeded = event["status"] == Outcome.SUCCESS.value
-        tails = write_execution_logs(
+        tails = self._copy_logs(job_name, execution_id, succeeded=succeeded, event=event)
+        if succeeded:
+            self._memory(context).forget()
+            self.log.info("%s", event["message"])
+            return final.summary(url)
+        message = _failure_message(event, tails, url)
+        raise failure_for_event(event, message, execution=final, retry_on_kill=self.retry_on_kill)
+
+    def _copy_logs(
+        self, job_name: str, execution_id: int, *, succeeded: bool, event: ExecutionEvent | None = None
+    ) -> dict[Any, list[str]]:
+        """Copy the selected streams once per execution (a kill and the wait may both end here).
+
+        What the event says was shown live is not written again.
+        """
+        if self._logs_copied_for == execution_id:
+            return {}
+        self._logs_copied_for = execution_id
+        return write_execution_logs(
             self.hook,
             job_name,
             execution_id,
@@ -307,19 +393,29 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             log=self.log,
             wait_timeout=self.log_wait_timeout,
             tail_lines=DEFAULT_TAIL_LINES,
+            live=LiveProgress.from_dict(event.get("live_log") if event is not None else None),
         )
-        if succeeded:
-            self._memory(context).forget()
-            self.log.info("%s", event["message"])
-            return final.summary(url)
-        message = _failure_message(event, tails, url)
-        raise failure_for_event(event, message, execution=final, retry_on_kill=self.retry_on_kill)
 
     def on_kill(self) -> None:
-        """Stop the execution when the task is killed or times out while waiting here."""
+        """Stop the execution when the task is killed or times out while waiting here.
+
+        Its stdout and stderr up to the stop are then copied into the task log (within
+        ``log_wait_timeout``): a stopped run's output is what explains why it was slow.
+        """
         if not self.cancel_on_kill or self._execution_id is None or self._done:
             return
         self._stop(self.job_name, self._execution_id, "the task was killed")
+        # What a synchronous wait already showed live is not copied again.
+        shown: ExecutionEvent | None = None
+        if self._live is not None and self._live.merger.shown:
+            shown = self._live_event(self._live)
+        self._copy_logs(self.job_name, self._execution_id, succeeded=False, event=shown)
+
+    def _live_event(self, live: LiveLog) -> ExecutionEvent:
+        """Only for its ``live_log``: what the wait showed before it was interrupted."""
+        event = Execution(id=live.execution_id, job_name=self.job_name).event(Outcome.KILLED, "")
+        event["live_log"] = live.progress().to_dict()
+        return event
 
     # -- OpenLineage (optional; see airflow_provider_hopsjobs.lineage) ----------------------------
 

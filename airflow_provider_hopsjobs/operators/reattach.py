@@ -314,10 +314,12 @@ def reattach_or_start(
     job_type: str | None,
     context: Mapping[str, Any],
     log: logging.Logger | Any = log,
+    start_options: Mapping[str, Any] | None = None,
 ) -> tuple[Execution, bool]:
     """The execution of an earlier try when it still counts, else a new one (recorded at once).
 
-    Returns the execution and whether it was reused.
+    Returns the execution and whether it was reused. ``start_options`` go to
+    ``hook.start_execution`` (env vars, the run's dates).
     """
     record = memory.recall()
     known_ids: tuple[int, ...] = ()
@@ -333,7 +335,9 @@ def reattach_or_start(
         count_decision("terminal_resubmit", context)
     elif memory.kind != NoMemory.kind:
         count_decision("fresh_submit", context)
-    execution = hook.start_execution(job_name, args, known_ids=known_ids, job_type=job_type)
+    execution = hook.start_execution(
+        job_name, args, known_ids=known_ids, job_type=job_type, **dict(start_options or {})
+    )
     ti = context.get("ti")
     memory.remember(new_record(job_name, execution.id, getattr(ti, "try_number", None)))
     log.info("Started execution %s of Hopsworks job %r.", execution.id, job_name)

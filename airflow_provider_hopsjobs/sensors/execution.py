@@ -31,10 +31,11 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_hopsjobs import validation
 from airflow_provider_hopsjobs._compat import AirflowSkipException
-from airflow_provider_hopsjobs.errors import HopsworksError
+from airflow_provider_hopsjobs.errors import HopsworksConfigError, HopsworksError
 from airflow_provider_hopsjobs.execution import Execution, ExecutionEvent, Outcome
 from airflow_provider_hopsjobs.hooks.retry_policy import is_outage
 from airflow_provider_hopsjobs.job_types import job_type_of
+from airflow_provider_hopsjobs.live_logs import DEFAULT_LIVE_LOG_LINES, LiveLog, live_log_lines_checked
 from airflow_provider_hopsjobs.operators.base import (
     HopsworksBaseOperator,
     error_for_event,
@@ -43,7 +44,12 @@ from airflow_provider_hopsjobs.operators.base import (
 from airflow_provider_hopsjobs.operators.links import HopsworksExecutionLink
 from airflow_provider_hopsjobs.triggers.execution import HopsworksExecutionTrigger
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
-from airflow_provider_hopsjobs.waiting import DEFAULT_TRANSIENT_ERROR_BUDGET, WaitPolicy, validate_event
+from airflow_provider_hopsjobs.waiting import (
+    DEFAULT_TRANSIENT_ERROR_BUDGET,
+    WaitPolicy,
+    read_live_log,
+    validate_event,
+)
 
 try:
     from airflow.sdk.exceptions import AirflowSensorTimeout
@@ -77,6 +83,10 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
     :param start_from_trigger: Airflow 3.3+, deferrable only: start in the triggerer without
         a worker when the arguments allow it (default ``None``: whenever they do; ``False``:
         never). See the module docstring for when Airflow cannot.
+    :param live_logs: show the execution's output in the log while it runs (Hopsworks 5.1+
+        pod logs, read at each check; deferred, in the trigger's log). Poke and deferrable
+        modes only: a rescheduled sensor forgets between checks what it already showed.
+    :param live_log_lines: cap of live lines written per check.
     :param hopsworks_conn_id: the Airflow connection to Hopsworks (default ``hopsworks_default``).
     :param project: the project, overriding the connection's (templated).
     :returns: ``{"execution_id", "job_name", "state", "final_status", "duration_ms", "url"}``.
@@ -97,11 +107,21 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
         job_type: str | None = None,
         transient_error_budget: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
         start_from_trigger: bool | None = None,
+        live_logs: bool = False,
+        live_log_lines: int = DEFAULT_LIVE_LOG_LINES,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 30.0)
         kwargs.pop("start_trigger_args", None)  # built here, from the validated arguments
         super().__init__(**kwargs)
+        self.live_logs = validation.flag("live_logs", live_logs)
+        self.live_log_lines = live_log_lines_checked(live_log_lines)
+        if self.live_logs and self.mode == "reschedule" and not deferrable:
+            raise HopsworksConfigError(
+                "live_logs needs mode='poke' or deferrable=True: a rescheduled sensor forgets "
+                "between checks which lines it already showed."
+            )
+        self._live: LiveLog | None = None
         validation.job_name(job_name)
         validation.check_execution_id(execution_id)
         self.job_name = job_name
@@ -195,8 +215,19 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
         event = execution.terminal_event()
         if event is None:
             self.log.info("%s is %s.", execution.description, execution.state)
+            self._show_live(execution)
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._finish(event, execution))
+
+    def _show_live(self, execution: Execution) -> None:
+        """Poke mode: the lines printed since the last check (one live log per execution)."""
+        if not self.live_logs:
+            return
+        if self._live is None or self._live.execution_id != execution.id:
+            self._live = LiveLog(self.job_name, execution.id, log=self.log, max_lines=self.live_log_lines)
+        if not self._live.active:
+            return
+        read_live_log(self.hook, self.job_name, execution.id, self._live)
 
     # -- deferrable -------------------------------------------------------------------------
 
@@ -240,6 +271,8 @@ class HopsworksExecutionSensor(HopsworksBaseOperator, BaseSensorOperator):
                 poll_interval=policy.poll_interval,
                 transient_error_budget_seconds=policy.transient_error_budget,
                 cancel_on_kill=False,
+                live_logs=self.live_logs,
+                live_log_lines=self.live_log_lines,
             ),
             method_name="execute_complete",
             timeout=None,

@@ -30,6 +30,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_hopsjobs.errors import HopsworksConfigError
 from airflow_provider_hopsjobs.execution import ExecutionEvent
+from airflow_provider_hopsjobs.live_logs import DEFAULT_LIVE_LOG_LINES, LiveLog, live_log_lines_checked
 from airflow_provider_hopsjobs.validation import flag, known_job_type
 from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_hopsjobs.waiting import (
@@ -38,6 +39,8 @@ from airflow_provider_hopsjobs.waiting import (
     ExecutionWatch,
     WaitPolicy,
     format_deadline,
+    should_read_live,
+    with_live_progress,
 )
 
 if TYPE_CHECKING:
@@ -80,6 +83,10 @@ class HopsworksExecutionTrigger(BaseTrigger):
     :param poll_interval: cap of the adaptive poll schedule, seconds.
     :param transient_error_budget_seconds: how long an unreachable or failing API is ridden out.
     :param cancel_on_kill: stop the execution when the task is killed while deferred.
+    :param live_logs: write the running execution's output into this trigger's log (which
+        Airflow 3 shows in the task's log while it is deferred) from Hopsworks 5.1's pod-log
+        tail, read after each status poll; the event then says how much was shown.
+    :param live_log_lines: cap of lines written per poll (the length of the tail read).
     :param wait_started_at: when the wait began, epoch seconds; defaults to now, i.e. when
         the task defers. The poll schedule stretches with the time waited since, so a
         trigger that a restarted or rebalanced triggerer re-creates from its kwargs keeps
@@ -102,6 +109,8 @@ class HopsworksExecutionTrigger(BaseTrigger):
         transient_error_budget_seconds: float = DEFAULT_TRANSIENT_ERROR_BUDGET,
         cancel_on_kill: bool = True,
         wait_started_at: float | None = None,
+        live_logs: bool = False,
+        live_log_lines: int = DEFAULT_LIVE_LOG_LINES,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         _non_empty("job_name", job_name)
@@ -117,6 +126,8 @@ class HopsworksExecutionTrigger(BaseTrigger):
         self.deadline = _epoch_seconds("deadline", deadline)
         self.policy = WaitPolicy(poll_interval, transient_error_budget_seconds)
         self.cancel_on_kill = flag("cancel_on_kill", cancel_on_kill)
+        self.live_logs = flag("live_logs", live_logs)
+        self.live_log_lines = live_log_lines_checked(live_log_lines)
         started = self.clock.time() if wait_started_at is None else wait_started_at
         self.wait_started_at = _epoch_seconds("wait_started_at", started)
         self._fired = False
@@ -135,6 +146,8 @@ class HopsworksExecutionTrigger(BaseTrigger):
                 "transient_error_budget_seconds": self.policy.transient_error_budget,
                 "cancel_on_kill": self.cancel_on_kill,
                 "wait_started_at": self.wait_started_at,
+                "live_logs": self.live_logs,
+                "live_log_lines": self.live_log_lines,
             },
         )
 
@@ -170,12 +183,30 @@ class HopsworksExecutionTrigger(BaseTrigger):
         self._fired = True
         yield TriggerEvent(dict(event))  # type: ignore[no-untyped-call]
 
+    async def _read_live_log(self, watch: ExecutionWatch, live: LiveLog) -> None:
+        """One read of the tail, like :func:`~airflow_provider_hopsjobs.waiting.read_live_log`."""
+        try:
+            lines = live.request_lines
+            answer = await self.hook.async_get_pod_logs(self.job_name, self.execution_id, lines=lines)
+            if live.needs_longer_tail(answer, lines):
+                lines = live.max_lines
+                answer = await self.hook.async_get_pod_logs(self.job_name, self.execution_id, lines=lines)
+        except Exception as err:
+            live.on_error(err)
+        else:
+            live.on_pod_log(answer, lines)
+
     async def _wait(self) -> ExecutionEvent:
         watch = self._watch()
+        live = (
+            LiveLog(self.job_name, self.execution_id, log=self.log, max_lines=self.live_log_lines)
+            if self.live_logs
+            else None
+        )
         self.log.info("Waiting on %s (deadline %s).", watch.description, format_deadline(self.deadline))
         while True:
             if event := watch.expired():
-                return event
+                return with_live_progress(event, live)
             try:
                 execution = await self.hook.async_get_execution(
                     self.job_name, self.execution_id, job_type=self.job_type
@@ -187,8 +218,13 @@ class HopsworksExecutionTrigger(BaseTrigger):
             else:
                 event = watch.on_execution(execution)
             if event is not None:
-                return event
-            await self.clock.async_sleep(watch.next_sleep())
+                return with_live_progress(event, live)
+            spent = 0.0
+            if live is not None and should_read_live(watch, live):
+                began = self.clock.monotonic()
+                await self._read_live_log(watch, live)
+                spent = self.clock.monotonic() - began
+            await self.clock.async_sleep(max(0.0, watch.next_sleep() - spent))
 
     async def on_kill(self) -> None:
         """Stop the execution when a user kills the deferred task (Airflow 3.3+)."""

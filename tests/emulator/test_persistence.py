@@ -67,7 +67,10 @@ def test_everything_survives_a_restart(papi: Api, job_name: str) -> None:
     emulator = papi.emulator
     job = papi.python_job(job_name, "print('persisted output')\n", default_args="--x")
     done = papi.wait(job_name, papi.start(job_name)["id"])
-    schedule = papi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": "0 0 * ? * *"}).json()
+    schedule = papi.post(
+        f"jobs/{job_name}/schedule/v2",
+        json={"cronExpression": "0 0 * ? * *", "startDateTime": emulator.now_ms()},
+    ).json()
     clock_before = emulator.advance_clock(3600)
     port, project_id = emulator.port, emulator.project_id
     emulator.stop()

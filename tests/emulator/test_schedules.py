@@ -118,7 +118,10 @@ def test_put_needs_id_and_delete_is_204(sapi: Api, job_name: str) -> None:
     Source: the Hopsworks REST resource ``JobScheduleV2Resource``.
     """
     sapi.python_job(job_name, "print(1)\n")
-    created = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": "0 0 * ? * *"}).json()
+    created = sapi.post(
+        f"jobs/{job_name}/schedule/v2",
+        json={"cronExpression": "0 0 * ? * *", "startDateTime": sapi.emulator.now_ms()},
+    ).json()
     no_id = sapi.put(f"jobs/{job_name}/schedule/v2", json={"cronExpression": "0 */15 * ? * *"})
     assert (no_id.status_code, no_id.json()["errorCode"]) == (422, 120001)
     assert "id is missing" in no_id.json()["usrMsg"]
@@ -130,8 +133,12 @@ def test_put_needs_id_and_delete_is_204(sapi: Api, job_name: str) -> None:
     assert updated.status_code == 200
     assert updated.json()["cronExpression"] == "0 */15 * ? * *"
     assert updated.json()["id"] == created["id"]
-    twice = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": "0 0 * ? * *"})
+    twice = sapi.post(
+        f"jobs/{job_name}/schedule/v2",
+        json={"cronExpression": "0 0 * ? * *", "startDateTime": sapi.emulator.now_ms()},
+    )
     assert twice.status_code == 500
+    assert "Duplicate entry" in twice.json()["usrMsg"]
     deleted = sapi.delete(f"jobs/{job_name}/schedule/v2")
     assert (deleted.status_code, deleted.content) == (204, b"")
     assert sapi.get(f"jobs/{job_name}/schedule/v2").status_code == 404
@@ -158,7 +165,11 @@ def test_due_schedule_fires_once_with_the_data_interval(sapi: Api, job_name: str
     Source: Hopsworks' ``JobScheduleV2Controller``.
     """
     sapi.python_job(job_name, ENV_SCRIPT)
-    schedule = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": EVERY_MINUTE}).json()
+    now = sapi.emulator.now_ms()
+    # startDateTime is required; an earlier start leaves the data interval unclamped, and the
+    # given nextExecutionDateTime puts the first fire after now.
+    body = {"cronExpression": EVERY_MINUTE, "startDateTime": now - 120_000, "nextExecutionDateTime": now}
+    schedule = sapi.post(f"jobs/{job_name}/schedule/v2", json=body).json()
     fire_ms = schedule["nextExecutionDateTime"]
     assert _tick(sapi, job_name) == []
     sapi.emulator.advance_clock(61)
@@ -182,7 +193,10 @@ def test_fire_is_skipped_while_an_execution_is_unfinished(sapi: Api, job_name: s
     Source: Hopsworks' schedule runner (``executeWithCron``).
     """
     sapi.python_job(job_name, "import time\ntime.sleep(30)\n")
-    sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": EVERY_MINUTE})
+    sapi.post(
+        f"jobs/{job_name}/schedule/v2",
+        json={"cronExpression": EVERY_MINUTE, "startDateTime": sapi.emulator.now_ms()},
+    )
     sapi.emulator.advance_clock(61)
     assert [r["skipped"] for r in _tick(sapi, job_name)] == [False]
     sapi.emulator.advance_clock(60)
@@ -193,10 +207,25 @@ def test_fire_is_skipped_while_an_execution_is_unfinished(sapi: Api, job_name: s
     sapi.delete(f"jobs/{job_name}/schedule/v2")
 
 
+def test_a_create_without_start_date_time_is_refused(sapi: Api, job_name: str) -> None:
+    """Hopsworks' schedule table has a NOT NULL start column: the insert fails (500/120005).
+
+    Source: Hopsworks' ``JobScheduleV2`` entity; the official SDK's ``JobSchedule`` reads it unconditionally.
+    """
+    sapi.python_job(job_name, "print(1)\n")
+    response = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": EVERY_MINUTE})
+    assert (response.status_code, response.json()["errorCode"]) == (500, 120005)
+    assert sapi.get(f"jobs/{job_name}/schedule/v2").status_code == 404
+
+
 def test_disabled_and_deleted_schedules_never_fire(sapi: Api, job_name: str) -> None:
     """Issue 3: disabled or deleted schedules never fire."""
     sapi.python_job(job_name, "print(1)\n")
-    schedule = sapi.post(f"jobs/{job_name}/schedule/v2", json={"cronExpression": EVERY_MINUTE}).json()
+    schedule = sapi.post(
+        f"jobs/{job_name}/schedule/v2",
+        json={"cronExpression": EVERY_MINUTE, "startDateTime": sapi.emulator.now_ms()},
+    ).json()
+    assert schedule["enabled"] is True
     sapi.put(f"jobs/{job_name}/schedule/v2", json={**schedule, "enabled": False})
     sapi.emulator.advance_clock(120)
     assert _tick(sapi, job_name) == []

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_hopsjobs._compat import TaskDeferred
+from airflow_provider_hopsjobs.clock import Clock
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.errors import (
     HopsworksApiUnavailableError,
@@ -55,6 +56,13 @@ SCRIPTS = {
         print("SLEEPER_START", " ".join(sys.argv[1:]), flush=True)
         time.sleep(seconds)
         print("SLEEPER_DONE", flush=True)
+    """,
+    "chatty.py": """
+        import sys, time
+        for i in range(1, 10):
+            print(f"CHATTY line {i}", flush=True)
+        print("CHATTY warning on stderr", file=sys.stderr, flush=True)
+        time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 60)
     """,
     "failer.py": """
         import sys
@@ -205,6 +213,87 @@ def test_timeout_stops_the_execution(emulator: EmulatorHandle, scripts: Path, de
     with pytest.raises(HopsworksWaitTimeoutError, match="stopped"):
         run_operator(op, make_context(ti))
     assert final_state("e2e_sleeper", ti.xcoms["execution_id"]).state == "KILLED"
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_a_timed_out_run_still_copies_what_the_job_printed(
+    emulator: EmulatorHandle, scripts: Path, deferrable: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_job("e2e_chatty", scripts / "chatty.py")
+    op = HopsworksRunJobOperator(
+        task_id="run", job_name="e2e_chatty", deferrable=deferrable, timeout=2, poll_interval=1
+    )
+    with pytest.raises(HopsworksWaitTimeoutError, match="stopped") as raised:
+        run_operator(op, make_context())
+    out = capsys.readouterr().out
+    for i in range(1, 10):
+        assert f"CHATTY line {i}" in out
+    assert "stderr -----" in out
+    assert "CHATTY warning on stderr" in str(raised.value)  # the stderr tail, as for a failure
+
+
+class _Terminated(Exception):
+    """What Airflow's SIGTERM handler raises into the wait after calling on_kill."""
+
+
+@pytest.mark.parametrize("live_logs", [False, True])
+def test_on_kill_copies_the_output_once(
+    emulator: EmulatorHandle, scripts: Path, capsys: pytest.CaptureFixture[str], live_logs: bool
+) -> None:
+    create_job("e2e_chatty", scripts / "chatty.py")
+    op = HopsworksRunJobOperator(
+        task_id="run", job_name="e2e_chatty", deferrable=False, poll_interval=1, live_logs=live_logs
+    )
+
+    class KillingClock(Clock):
+        """Sleeps for real; once the job printed, does what the SIGTERM handler does."""
+
+        def sleep(self, seconds: float) -> None:
+            time.sleep(seconds)
+            shown_live = op._live is None or op._live.merger.shown >= 9
+            if op._execution_id is not None and shown_live:
+                hook = HopsworksHook()
+                if hook.get_execution("e2e_chatty", op._execution_id).state == "RUNNING":
+                    time.sleep(0.5)
+                    op.on_kill()
+                    raise _Terminated
+
+    op.clock = KillingClock()
+    with pytest.raises(_Terminated):
+        run_operator(op, make_context())
+    out = capsys.readouterr().out
+    assert out.count("CHATTY line 9") == 1  # live, or in the copy, never both
+    assert out.count("CHATTY warning on stderr") == 1
+    if live_logs:
+        assert "lines 1-9 were shown live above" in out
+
+
+def test_a_run_killed_by_someone_else_copies_stdout_and_stderr(
+    emulator: EmulatorHandle, scripts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_job("e2e_chatty", scripts / "chatty.py")
+    ti = FakeTI()
+    op = HopsworksRunJobOperator(task_id="run", job_name="e2e_chatty", deferrable=False, poll_interval=1)
+    outcome: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            run_operator(op, make_context(ti))
+        except BaseException as err:
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    execution_id = wait_until(lambda: ti.xcoms.get("execution_id"))
+    hook = HopsworksHook()
+    wait_until(lambda: hook.get_execution("e2e_chatty", execution_id).state == "RUNNING")
+    time.sleep(0.5)
+    hook.stop_execution("e2e_chatty", execution_id)  # a user, from the Hopsworks UI
+    worker.join(timeout=30)
+    assert isinstance(outcome.get("error"), HopsworksExecutionKilledError)
+    out = capsys.readouterr().out
+    assert "CHATTY line 9" in out
+    assert "CHATTY warning on stderr" in out
 
 
 def test_a_failing_job_fails_the_task_with_its_error(

@@ -149,6 +149,8 @@ def test_defers_with_trigger_after_publishing_the_execution(fake_clock: FakeCloc
         "transient_error_budget_seconds": 600.0,
         "cancel_on_kill": True,
         "wait_started_at": fake_clock.now,  # the poll schedule continues from here in the triggerer
+        "live_logs": False,
+        "live_log_lines": 1000,
     }
     assert ti.xcoms == {"execution_id": 7, "execution_url": URL}
     assert store.values[STATE_STORE_KEY]["execution_id"] == 7
@@ -301,15 +303,19 @@ def test_execute_complete_killed_may_retry_when_asked(hook_basics: Any) -> None:
 def test_execute_complete_timeout_stops_the_execution(hook_basics: Any) -> None:
     with (
         mock.patch.object(HopsworksHook, "stop_execution", return_value=execution()) as stop,
-        pytest.raises(HopsworksWaitTimeoutError, match="stopped"),
+        logs(out=["before the stop"], err=["slow"]) as copied,
+        pytest.raises(HopsworksWaitTimeoutError, match="stopped") as raised,
     ):
         make_op().execute_complete(make_context(), event("timeout", state="RUNNING"))
     stop.assert_called_once_with("train", 7)
+    assert [c.args[3] for c in copied.call_args_list] == ["out", "err"]  # after the stop, both streams
+    assert "slow" in str(raised.value)
 
 
 def test_execute_complete_timeout_still_fails_when_stop_fails(hook_basics: Any) -> None:
     with (
         mock.patch.object(HopsworksHook, "stop_execution", side_effect=HopsworksApiUnavailableError("down")),
+        logs(),
         pytest.raises(HopsworksWaitTimeoutError),
     ):
         make_op().execute_complete(make_context(), event("timeout", state="RUNNING"))
@@ -396,6 +402,7 @@ def test_sync_timeout_stops_and_raises(fake_clock: FakeClock, hook_basics: Any) 
         mock.patch.object(HopsworksHook, "start_execution", return_value=execution(state="INITIALIZING")),
         mock.patch.object(HopsworksHook, "get_execution", return_value=execution(state="RUNNING")),
         mock.patch.object(HopsworksHook, "stop_execution", return_value=execution()) as stop,
+        logs(),
         pytest.raises(HopsworksWaitTimeoutError),
     ):
         make_op(timeout=30).execute(make_context())
@@ -428,9 +435,13 @@ def test_fire_and_forget_returns_after_start(hook_basics: Any) -> None:
 def test_on_kill_stops_the_running_execution() -> None:
     op = make_op()
     op._execution_id = 7
-    with mock.patch.object(HopsworksHook, "stop_execution", return_value=execution()) as stop:
+    with (
+        mock.patch.object(HopsworksHook, "stop_execution", return_value=execution()) as stop,
+        logs(out=["x"]) as copied,
+    ):
         op.on_kill()
     stop.assert_called_once_with("train", 7)
+    assert [c.args[3] for c in copied.call_args_list] == ["out", "err"]
 
 
 @pytest.mark.parametrize("setup", ["cancel_off", "not_started", "finished"])

@@ -55,6 +55,8 @@ def test_serialize_round_trips_with_json_only_values() -> None:
         transient_error_budget_seconds=120,
         cancel_on_kill=False,
         wait_started_at=1_800_000_000,
+        live_logs=True,
+        live_log_lines=200,
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == CLASSPATH
@@ -69,6 +71,8 @@ def test_serialize_round_trips_with_json_only_values() -> None:
         "transient_error_budget_seconds": 120.0,
         "cancel_on_kill": False,
         "wait_started_at": 1_800_000_000.0,
+        "live_logs": True,
+        "live_log_lines": 200,
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert HopsworksExecutionTrigger(**kwargs).serialize() == (classpath, kwargs)
