@@ -35,6 +35,7 @@ def get_provider_info() -> dict[str, Any]:  # long: one data literal, the metada
             {
                 "integration-name": "Hopsworks",
                 "python-modules": [
+                    "airflow_provider_hopsjobs.operators.admin",
                     "airflow_provider_hopsjobs.operators.create",
                     "airflow_provider_hopsjobs.operators.jobs",
                     "airflow_provider_hopsjobs.operators.schedules",
