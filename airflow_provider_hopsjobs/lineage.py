@@ -25,7 +25,8 @@ and, on failure, an ``errorMessage`` facet with what Hopsworks reported. (The st
 - Every job type on Hopsworks 5.x: :func:`parent_env_vars` gives the same parent as the
   ``OPENLINEAGE_PARENT_ID``/``OPENLINEAGE_ROOT_PARENT_ID`` environment variables that the
   OpenLineage clients read, per execution, through the 5.x JSON start body's ``envVars``
-  (which the hook must support to send them; see the README).
+  (the run operator sends them as the hook's ``optional_env_vars``: dropped, never failed
+  for, by a server before 5.0).
 """
 
 from __future__ import annotations
@@ -203,10 +204,15 @@ def parent_env_vars(context: Mapping[str, Any]) -> dict[str, str]:
     """The task's OpenLineage parent as the environment variables OpenLineage clients read.
 
     ``OPENLINEAGE_PARENT_ID`` and ``OPENLINEAGE_ROOT_PARENT_ID`` are ``namespace/job/run id``.
-    Empty when OpenLineage is not installed. A plain ``dict[str, str]`` for the 5.x JSON start
-    body's ``envVars``.
+    Empty when OpenLineage is not installed or not configured (no transport: the provider's
+    listener emits nothing then, so there is no parent to link to). A plain ``dict[str, str]``
+    for the 5.x JSON start body's ``envVars``.
     """
     if not openlineage_available():
+        return {}
+    from airflow.providers.openlineage.conf import is_disabled
+
+    if is_disabled():
         return {}
     from airflow.providers.openlineage.plugins.macros import (
         lineage_job_name,

@@ -85,7 +85,10 @@ def _run_dag(tmp_path: Path, emulator: EmulatorHandle) -> tuple[list[dict[str, A
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "lineage_dag.py").write_text(DAG_FILE)
-    (dags / "spark_job.py").write_text("print('SPARK_JOB_RAN')\n")
+    (dags / "spark_job.py").write_text(
+        "import os\nprint('SPARK_JOB_RAN')\n"
+        "print('OL_PARENT=' + os.environ.get('OPENLINEAGE_PARENT_ID', '-'))\n"
+    )
     (dags / "failing.py").write_text("raise SystemExit('FAILED_ON_PURPOSE')\n")
     events = tmp_path / "events.jsonl"
     home = tmp_path / "home"
@@ -169,7 +172,9 @@ def test_facets_and_parent_run_reach_openlineage(tmp_path: Path, hopsworks_conn:
         "jobType": "PYTHON",
     }
     assert decorated["run"]["facets"]["hopsworks_execution"]["state"] == "FINISHED"
-    # The parent as environment variables (for the 5.x JSON start body): this task's own run.
+    # The parent also reached the job's own environment (the 5.x JSON start's envVars).
+    assert f"OL_PARENT=hopsjobs-test/lineage_dag.run_spark/{spark['run']['runId']}" in output
+    # The parent as environment variables, computed in any task: that task's own run.
     env_task = _event(events, "env_for_a_5x_job", "COMPLETE")
     env = json.loads((tmp_path / "home" / "env_vars.json").read_text())
     assert (

@@ -62,6 +62,7 @@ class ExecutionsMixin(HopsworksBaseHook):
         logical_date: datetime | None = None,
         data_interval_start: datetime | None = None,
         data_interval_end: datetime | None = None,
+        optional_env_vars: Mapping[str, str] | None = None,
     ) -> Execution:
         """Start one execution; ``args`` as one string, or a list that is shell-quoted into one.
 
@@ -71,6 +72,8 @@ class ExecutionsMixin(HopsworksBaseHook):
         started); the hook then sends text, and remembers that for the connection. Dates
         alone are then dropped with a warning; ``env_vars`` cannot be, and raise
         :class:`~airflow_provider_hopsjobs.errors.HopsworksConfigError` before anything starts.
+        ``optional_env_vars`` (the OpenLineage parent run) go with the dates: sent in the JSON
+        body, dropped with them by an older server.
 
         Starting is not idempotent. Before the first attempt the hook notes the job's newest
         execution id; after an ambiguous failure (timeout, dropped connection, 5xx) the next
@@ -86,6 +89,7 @@ class ExecutionsMixin(HopsworksBaseHook):
             logical_date,
             data_interval_start,
             data_interval_end,
+            env_vars_checked(optional_env_vars),
         )
         if request.env_vars and self.hopsworks_conn_id in TEXT_ONLY_SERVERS:
             raise env_vars_refused(self.hopsworks_conn_id, request.env_vars)
@@ -131,7 +135,8 @@ class ExecutionsMixin(HopsworksBaseHook):
                 raise env_vars_refused(conn_id, request.env_vars)
             self.log.warning(
                 "The Hopsworks server of connection %r is older than 5.0 (415 to the JSON start): "
-                "the run's dates cannot reach the job as HOPS_START_TIME/HOPS_END_TIME; sending args only.",
+                "the run's dates (and an OpenLineage parent) cannot reach the job as environment variables; "
+                "sending args only.",
                 conn_id,
             )
         return self._send(

@@ -67,15 +67,18 @@ class StartRequest:
     logical_date: datetime | None = None
     data_interval_start: datetime | None = None
     data_interval_end: datetime | None = None
+    #: Variables worth sending but not worth failing for (the OpenLineage parent run): dropped,
+    #: like the dates, on a server that takes no JSON start; any of ``env_vars`` wins over them.
+    optional_env_vars: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def needs_json(self) -> bool:
-        return bool(self.env_vars) or any(
+        return bool(self.env_vars or self.optional_env_vars) or any(
             d is not None for d in (self.logical_date, self.data_interval_start, self.data_interval_end)
         )
 
     def json_body(self) -> dict[str, Any]:
-        env: dict[str, str] = {}
+        env: dict[str, str] = dict(self.optional_env_vars)
         if self.data_interval_start is not None:
             env[START_TIME_ENV] = utc_iso(self.data_interval_start)
         if self.data_interval_end is not None:

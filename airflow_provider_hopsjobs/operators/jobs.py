@@ -253,6 +253,11 @@ class HopsworksRunJobOperator(HopsworksBaseOperator):
             for key in ("logical_date", "data_interval_start", "data_interval_end"):
                 if (value := context.get(key)) is not None:
                     options[key] = value
+        from airflow_provider_hopsjobs.lineage import parent_env_vars
+
+        if lineage_parent := parent_env_vars(context):
+            # Any job's OpenLineage client links its lineage back to this task (5.x servers).
+            options["optional_env_vars"] = lineage_parent
         return options
 
     def _memory(self, context: Context) -> ExecutionMemory:

@@ -103,6 +103,28 @@ def test_env_vars_a_text_only_server_cannot_take_fail_clearly(hook, project, req
     assert post.call_count == 1  # known now: refused before sending
 
 
+def test_optional_env_vars_go_in_the_json_body_and_lose_to_the_users(
+    hook, project, requests_mock, no_history
+):
+    post = requests_mock.post(EXECS, status_code=201, json=created(7, "a"))
+    hook.start_execution(
+        "etl",
+        "a",
+        env_vars={"K": "mine"},
+        optional_env_vars={"K": "lineage", "OPENLINEAGE_PARENT_ID": "ns/j/r"},
+    )
+    assert json.loads(post.last_request.body)["envVars"] == {"K": "mine", "OPENLINEAGE_PARENT_ID": "ns/j/r"}
+
+
+def test_optional_env_vars_are_dropped_by_a_text_only_server_not_failed_for(
+    hook, project, requests_mock, no_history
+):
+    post = requests_mock.post(EXECS, [REFUSED, {"status_code": 201, "json": created(7, "a")}])
+    assert hook.start_execution("etl", "a", optional_env_vars={"OPENLINEAGE_PARENT_ID": "ns/j/r"}).id == 7
+    assert post.last_request.headers["Content-Type"].startswith("text/plain")
+    assert post.last_request.body == b"a"
+
+
 def test_bad_env_vars_are_refused_before_anything_is_sent(hook, project, requests_mock):
     post = requests_mock.post(EXECS, status_code=201, json=created(7))
     for bad in ({"A=B": "x"}, {"": "x"}, {"K": ["list"]}, ["K=v"]):
