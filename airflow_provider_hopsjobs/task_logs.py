@@ -102,7 +102,7 @@ def _frame(job_name: str, execution_id: int, stream: LogStream) -> str:
     return f"----- Hopsworks job {job_name!r} execution {execution_id} {STREAM_NAMES[stream]}"
 
 
-def write_execution_log(
+def write_execution_log(  # long: one streaming loop; its failure and live-log cases share its state
     source: _LogSource,
     job_name: str,
     execution_id: int,

@@ -121,6 +121,14 @@ def missing_server_packages() -> list[str]:
     ]
 
 
+def _announce(info: dict[str, Any]) -> None:
+    """What a person starting the emulator needs: where it serves, and the connection to paste."""
+    print(f"Hopsworks emulator serving project '{info['project']}' (id {info['project_id']})", flush=True)
+    print(f"  base URL : {info['base_url']}/hopsworks-api/api", flush=True)
+    print(f"  data dir : {info['data_dir']}", flush=True)
+    print(f"export AIRFLOW_CONN_HOPSWORKS_DEFAULT='{_conn_value(info)}'", flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     # Read once and dropped, so the key is not inherited by anything the emulator starts.
     api_key = args.api_key or os.environ.pop(API_KEY_ENV, None) or None
@@ -168,18 +176,10 @@ def run(args: argparse.Namespace) -> int:
         hopsworks_version=version,
     )
 
-    def announce(info: dict[str, Any]) -> None:
-        if args.quiet:
-            return
-        print(f"Hopsworks emulator serving project '{info['project']}' (id {info['project_id']})", flush=True)
-        print(f"  base URL : {info['base_url']}/hopsworks-api/api", flush=True)
-        print(f"  data dir : {info['data_dir']}", flush=True)
-        print(f"export AIRFLOW_CONN_HOPSWORKS_DEFAULT='{_conn_value(info)}'", flush=True)
-
     from airflow_provider_hopsjobs.emulator.server import run as serve
 
     try:
-        return serve(settings, args.ready_file, announce)
+        return serve(settings, args.ready_file, lambda info: None if args.quiet else _announce(info))
     except OSError as exc:
         print(f"hopsjobs emulator: {exc}", file=sys.stderr)
         return 1

@@ -51,7 +51,7 @@ def stopped_execution(answer: Any) -> Mapping[str, Any] | None:
 class ExecutionsMixin(HopsworksBaseHook):
     """The executions part of :class:`~.hopsworks.HopsworksHook`."""
 
-    def start_execution(
+    def start_execution(  # long: its docstring is the contract of a call that must not run twice
         self,
         job_name: str,
         args: str | Sequence[str] | None = None,
@@ -67,7 +67,7 @@ class ExecutionsMixin(HopsworksBaseHook):
         """Start one execution; ``args`` as one string, or a list that is shell-quoted into one.
 
         With ``env_vars`` or any of the dates, the 5.x JSON body is sent (see
-        :mod:`.start_request`): the job then sees ``HOPS_START_TIME``/``HOPS_END_TIME`` as
+        ``hooks.start_request``): the job then sees ``HOPS_START_TIME``/``HOPS_END_TIME`` as
         in a run Hopsworks' scheduler started. A server before 5.0 answers 415 (nothing
         started); the hook then sends text, and remembers that for the connection. Dates
         alone are then dropped with a warning; ``env_vars`` cannot be, and raise
