@@ -183,3 +183,46 @@ def test_the_plugin_can_be_turned_off_and_pointed_at_another_folder(tmp_path: Pa
     assert off == {"HOME": "/x", "DAGS": "-"}
     elsewhere = _probe(tmp_path, {}, ini="hopsworks_dags_folder = pipelines/dags")
     assert elsewhere["DAGS"] == str((tmp_path / "pipelines" / "dags").resolve())
+
+
+VERSION_PROBE = """
+import requests
+
+
+def test_probe(hopsworks_emulator):
+    answer = requests.get(
+        hopsworks_emulator.base_url + "/hopsworks-api/api/variables/versions",
+        headers={"Authorization": "ApiKey " + hopsworks_emulator.api_key},
+        timeout=10,
+    )
+    served = {item["software"]: item["version"] for item in answer.json()}
+    print()
+    print("VERSION=" + served["hopsworks"])
+"""
+
+
+def test_the_session_emulator_plays_the_hopsworks_version_the_ini_names(tmp_path: Path) -> None:
+    (tmp_path / "test_probe.py").write_text(VERSION_PROBE, encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nhopsworks_version = 4.x\n", encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-s",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "error::pytest.PytestConfigWarning",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "VERSION=4.2.0" in result.stdout  # what the server itself reports as its version

@@ -59,6 +59,7 @@ from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 CONN_ENV = "AIRFLOW_CONN_HOPSWORKS_DEFAULT"
 HOME_OPTION = "hopsworks_airflow_home"
 DAGS_OPTION = "hopsworks_dags_folder"
+VERSION_OPTION = "hopsworks_version"
 HOME_MODES = ("auto", "throwaway", "off")
 
 #: ``AIRFLOW_HOME`` as the process had it when pytest loaded this plugin (entry-point plugins
@@ -114,6 +115,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         DAGS_OPTION,
         "hopsjobs: the DAG folder of the throw-away Airflow, relative to the rootdir (default: dags)",
         default="dags",
+    )
+    parser.addini(
+        VERSION_OPTION,
+        "hopsjobs: the Hopsworks version the session emulator plays (3.x, 4.x, 5.0, 5.1, ...; "
+        "default: the newest)",
+        default="",
     )
 
 
@@ -171,9 +178,15 @@ def hopsworks_airflow_db(pytestconfig: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def hopsworks_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
-    """One emulator process for the whole test session, its state in a temporary directory."""
-    handle = EmulatorHandle(tmp_path_factory.mktemp("hopsworks-emulator"))
+def hopsworks_emulator(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[EmulatorHandle]:
+    """One emulator process for the whole test session, its state in a temporary directory.
+
+    It plays the newest Hopsworks unless the ini option ``hopsworks_version`` names another.
+    """
+    version = str(pytestconfig.getini(VERSION_OPTION)).strip() or None
+    handle = EmulatorHandle(tmp_path_factory.mktemp("hopsworks-emulator"), hopsworks_version=version)
     handle.start()
     try:
         yield handle
