@@ -540,7 +540,7 @@ def run_demo(
     migrate_db()
 
     say(f"==> running {args.dag_id} with dag.test() (deferrable tasks run their trigger in-line)")
-    say("    the first task starts after ~8 s: Airflow builds its in-process execution API")
+    say("    the first task starts after a few seconds: Airflow builds its in-process execution API")
     follower = Follower(workdir / "airflow-output.log", Narrator(), narrate)
     follower.start()
     try:
