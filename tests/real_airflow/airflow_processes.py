@@ -7,6 +7,8 @@ The components run as separate commands (not ``airflow standalone``) so the trig
 alone, each in its own session/process group: ``airflow standalone`` and the scheduler leave workers
 behind on SIGTERM, so stopping escalates to SIGKILL of the whole group after a grace period and then
 checks that nothing of the session is left and that the ports are free again.
+
+Which executor, database and how many triggerers and Celery workers: the ``Profile`` (``profiles.py``).
 """
 
 from __future__ import annotations
@@ -16,90 +18,36 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import requests
+import sqlalchemy
 
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+from .process_tools import (
+    AirflowProcessError,
+    copy_dags,
+    free_port,
+    poll,
+    port_is_free,
+    session_members,
+    signal_group,
+)
+from .profiles import SQLITE, Profile
+
+__all__ = ["AirflowProcessError", "AirflowProcesses", "copy_dags", "free_port", "poll", "port_is_free"]
+
+#: The line a Celery worker logs once it consumes tasks.
+_CELERY_READY = b" ready."
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
-_T = TypeVar("_T")
-
-
-class AirflowProcessError(RuntimeError):
-    """A component did not come up, died, or a wait ran out; the message carries the component logs."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _signal_group(group_id: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group_id, sig)
-
-
-def port_is_free(port: int) -> bool:
-    """True when nothing listens on ``port`` (TIME_WAIT leftovers do not count, hence SO_REUSEADDR)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def session_members(session_id: int) -> list[tuple[int, str]]:
-    """Live (non-zombie) processes of a session as ``(pid, command line)``, read from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        # Fields after the parenthesised command name: state ppid pgrp session ...
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[3]) == session_id:
-            members.append((int(entry.name), cmdline.strip()))
-    return members
-
-
-def poll(
-    what: str,
-    probe: Callable[[], _T | None],
-    timeout: float,
-    interval: float = 0.5,
-    on_timeout: str | Callable[[], str] = "",
-) -> _T:
-    """Call ``probe`` until it returns something other than None; raise with ``what`` after ``timeout``.
-
-    ``on_timeout`` (or what it returns) is appended to the error: component logs, task states.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            details = on_timeout() if callable(on_timeout) else on_timeout
-            raise AirflowProcessError(f"timed out after {timeout:.0f} s waiting for {what}\n{details}")
-        time.sleep(interval)
 
 
 @dataclass
@@ -116,13 +64,14 @@ class Component:
 
 @dataclass
 class AirflowProcesses:
-    """One Airflow installation (AIRFLOW_HOME, SQLite DB, LocalExecutor) and its running components.
+    """One Airflow installation (AIRFLOW_HOME, database, executor: its ``profile``) and its components.
 
     ``extra_env`` reaches every component, e.g. ``AIRFLOW_CONN_HOPSWORKS_DEFAULT``.
     """
 
     home: Path
     dags_folder: Path
+    profile: Profile = SQLITE
     extra_env: Mapping[str, str] = field(default_factory=dict)
     parallelism: int = 4
     stop_grace_seconds: float = 10.0
@@ -135,6 +84,9 @@ class AirflowProcesses:
     _token: str | None = None
     _http: requests.Session = field(default_factory=requests.Session)
     _settings: dict[str, str] = field(init=False, default_factory=dict)
+    _engine: sqlalchemy.engine.Engine | None = None
+    #: Triggerer name -> its job id (the ``trigger`` table's ``triggerer_id``); multi-triggerer only.
+    triggerer_jobs: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._settings = {
@@ -142,13 +94,13 @@ class AirflowProcesses:
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": self.profile.executor,
             "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
             "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database_url,
             "AIRFLOW__API__BASE_URL": self.base_url,
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.api_port),
@@ -163,6 +115,18 @@ class AirflowProcesses:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         }
+        self._settings.update(self.profile.settings)
+
+    @property
+    def database_url(self) -> str:
+        return self.profile.database_url or f"sqlite:///{self.home / 'airflow.db'}"
+
+    def sql(self, statement: str, **params: Any) -> list[Any]:
+        """Rows of a read-only query on the metadata database (what the UI cannot show: trigger owners)."""
+        if self._engine is None:
+            self._engine = sqlalchemy.create_engine(self.database_url, poolclass=sqlalchemy.pool.NullPool)
+        with self._engine.connect() as connection:
+            return list(connection.execute(sqlalchemy.text(statement), params))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -203,7 +167,7 @@ class AirflowProcesses:
             raise AirflowProcessError(f"airflow db migrate failed:\n{output[-4000:]}")
         self.timings["db_migrate"] = time.monotonic() - started
         try:
-            for name in COMPONENTS:
+            for name in self.profile.components:
                 self.start_component(name)
             self.wait_healthy(timeout=timeout)
         except BaseException:
@@ -212,12 +176,9 @@ class AirflowProcesses:
         self.timings["start"] = time.monotonic() - started
 
     def start_component(self, name: str) -> Component:
-        args = {
-            "api-server": ("api-server", "-H", "127.0.0.1", "-p", str(self.api_port), "-w", "1"),
-            "scheduler": ("scheduler", "--skip-serve-logs"),
-            "dag-processor": ("dag-processor",),
-            "triggerer": ("triggerer", "--skip-serve-logs"),
-        }[name]
+        """Start one component in its own session; a second triggerer waits until the first has its job."""
+        args = self._component_args(name)
+        previous_triggerer_jobs = self._running_triggerer_jobs() if self._tracks_triggerers(name) else set()
         log_path = self.home / "processes" / f"{name}.log"
         with log_path.open("ab") as log:
             log.write(f"\n===== starting {name} at {time.strftime('%H:%M:%S')} =====\n".encode())
@@ -233,7 +194,76 @@ class AirflowProcesses:
             )
         component = Component(name, process, log_path)
         self.components[name] = component
+        if self._tracks_triggerers(name):
+            self.triggerer_jobs[name] = self._wait_for_new_triggerer_job(previous_triggerer_jobs)
         return component
+
+    def _component_args(self, name: str) -> tuple[str, ...]:
+        if name.startswith("triggerer"):
+            return ("triggerer", "--skip-serve-logs")
+        if name.startswith("celery-worker"):
+            pid_file = str(self.home / "processes" / f"{name}.pid")
+            concurrency = str(self.profile.worker_concurrency)
+            return (
+                "celery",
+                "worker",
+                "-H",
+                f"{name}@%h",
+                "-c",
+                concurrency,
+                "--pid",
+                pid_file,
+                "--skip-serve-logs",
+                "--without-mingle",
+                "--without-gossip",
+            )
+        return {
+            "api-server": ("api-server", "-H", "127.0.0.1", "-p", str(self.api_port), "-w", "1"),
+            "scheduler": ("scheduler", "--skip-serve-logs"),
+            "dag-processor": ("dag-processor",),
+        }[name]
+
+    def _tracks_triggerers(self, name: str) -> bool:
+        return name.startswith("triggerer") and self.profile.triggerers > 1
+
+    def _running_triggerer_jobs(self) -> set[int]:
+        rows = self.sql("SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running'")
+        return {int(row[0]) for row in rows}
+
+    def _wait_for_new_triggerer_job(self, before: set[int], timeout: float = 120.0) -> int:
+        """The job id of the triggerer just started: the one running triggerer job that was not there."""
+
+        def probe() -> int | None:
+            self.check_alive()
+            new = self._running_triggerer_jobs() - before
+            return min(new) if new else None
+
+        return poll("the new triggerer's job row", probe, timeout, on_timeout=self.tail_logs)
+
+    def component_of(self, pid: int) -> str | None:
+        """The component whose session holds process ``pid`` (a task runs in its worker's session)."""
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        session_id = int(stat[stat.rindex(")") + 2 :].split()[3])
+        return next((c.name for c in self.components.values() if c.session_id == session_id), None)
+
+    def kill_component(self, name: str) -> None:
+        """SIGKILL a component's whole process group at once, as a crashed host would end it."""
+        component = self.components.pop(name)
+        # The whole session: task processes run in process groups of their own inside it.
+        signal_group(component.session_id, signal.SIGKILL)
+        for pid, _ in session_members(component.session_id):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        component.process.wait(timeout=10)
+        poll(
+            f"{name}'s processes to disappear",
+            lambda: True if not session_members(component.session_id) else None,
+            timeout=10,
+            interval=0.1,
+        )
 
     def stop_component(self, name: str) -> None:
         """SIGTERM the component's process group, SIGKILL it after the grace period, then reap it."""
@@ -247,6 +277,8 @@ class AirflowProcesses:
     def stop(self) -> list[tuple[int, str]]:
         """Stop everything; return processes still alive afterwards (empty when shutdown was clean)."""
         self._http.close()
+        if self._engine is not None:
+            self._engine.dispose()
         components = list(self.components.values())
         self.components.clear()
         return self._stop_groups(components)
@@ -255,7 +287,7 @@ class AirflowProcesses:
         components = list(components)
         started = time.monotonic()
         for component in components:
-            _signal_group(component.session_id, signal.SIGTERM)
+            signal_group(component.session_id, signal.SIGTERM)
         pending = {component.name: component for component in components}
         while pending and time.monotonic() - started < self.stop_grace_seconds:
             for name, component in list(pending.items()):
@@ -272,7 +304,7 @@ class AirflowProcesses:
                 f"{name}: SIGKILL after {self.stop_grace_seconds:.0f} s; ignored SIGTERM: "
                 + "; ".join(command[-60:] for _, command in survivors)
             )
-            _signal_group(component.session_id, signal.SIGKILL)
+            signal_group(component.session_id, signal.SIGKILL)
             for pid, _ in survivors:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
@@ -308,7 +340,7 @@ class AirflowProcesses:
     def tail_logs(self, lines: int = 40) -> str:
         """The end of every component's output, for failure messages."""
         parts = []
-        for name in COMPONENTS:
+        for name in self.profile.components:
             path = self.home / "processes" / f"{name}.log"
             if path.exists():
                 tail = path.read_text(errors="replace").splitlines()[-lines:]
@@ -333,9 +365,17 @@ class AirflowProcesses:
                 (health.get(part) or {}).get("status")
                 for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")
             ]
-            return health if all(status == "healthy" for status in statuses) else None
+            if not all(status == "healthy" for status in statuses):
+                return None
+            return health if all(self.worker_ready(name) for name in self.profile.worker_names) else None
 
         return poll("all components healthy", probe, timeout, on_timeout=self.tail_logs)
+
+    def worker_ready(self, name: str) -> bool:
+        """A Celery worker is ready once its log says so after its latest start banner."""
+        path = self.home / "processes" / f"{name}.log"
+        latest_start = path.read_bytes().rsplit(b"===== starting", 1)[-1] if path.exists() else b""
+        return _CELERY_READY in latest_start
 
     # ------------------------------------------------------------------ REST API
 
@@ -470,8 +510,8 @@ class AirflowProcesses:
     # ------------------------------------------------------------------ logs
 
     def task_log_dir(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Path:
-        folder = self.log_folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
-        return folder if map_index < 0 else folder / f"map_index={map_index}"
+        directory = self.log_folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        return directory if map_index < 0 else directory / f"map_index={map_index}"
 
     def task_logs(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, str]:
         """Every log file of the task instance (worker and trigger logs), by file name."""
@@ -509,16 +549,3 @@ class AirflowProcesses:
             timeout,
             on_timeout=self.tail_logs,
         )
-
-
-def copy_dags(sources: Iterable[Path], destination: Path) -> Path:
-    """Copy DAG folders/files into one dags folder (jobs and scripts beside a DAG come along)."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for source in sources:
-        if source.is_dir():
-            shutil.copytree(
-                source, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        else:
-            shutil.copy2(source, destination / source.name)
-    return destination

@@ -13,32 +13,16 @@ import pytest
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 
-from .airflow_processes import AirflowProcesses, poll
+from .airflow_processes import AirflowProcesses
+from .scenarios import execution_id as _execution_id
+from .scenarios import mapped_kill_kills_exactly_its_execution
+from .scenarios import wait_for_execution_state as _wait_for_execution_state
 
 pytestmark = pytest.mark.real_airflow
 
 JOB_DAG = "real_airflow_hopsworks_job"
-MAPPED_DAG = "real_airflow_hopsworks_mapped"
 PIPELINE_DAG = "example_hopsworks_pipeline"
 PIPELINE_JOBS = ("example_features", "example_training", "example_evaluation")
-
-
-def _execution_id(
-    airflow: AirflowProcesses, dag_id: str, run_id: str, task_id: str, map_index: int = -1
-) -> int:
-    """The execution the run operator pushed to XCom before it deferred."""
-    path = f"{airflow.run_path(dag_id, run_id)}/taskInstances/{task_id}/xcomEntries/execution_id"
-    return int(airflow.api("GET", path, params={"map_index": map_index}).json()["value"])
-
-
-def _wait_for_execution_state(
-    hook: HopsworksHook, job_name: str, execution_id: int, states: set[str], timeout: float
-) -> str:
-    def probe() -> str | None:
-        state = str(hook.get_execution(job_name, execution_id).state)
-        return state if state in states else None
-
-    return poll(f"execution {execution_id} of {job_name} to reach {sorted(states)}", probe, timeout)
 
 
 def test_example_pipeline_succeeds_through_the_real_triggerer(
@@ -90,32 +74,7 @@ def test_marking_one_mapped_deferred_run_failed_kills_exactly_its_execution(
     airflow_processes: AirflowProcesses, hopsworks_conn: EmulatorHandle
 ) -> None:
     """Airflow keys a mapped task instance's state as ``<task_id>_<map_index>``; the kill must find it."""
-    airflow, job_name = airflow_processes, "rt_mapped_kill"
-    airflow.wait_for_dag(MAPPED_DAG)
-    run_id = airflow.trigger_dag(MAPPED_DAG, {"job_name": job_name})
-    for map_index in range(3):
-        airflow.wait_for_task_state(
-            MAPPED_DAG, run_id, "run_job", {"deferred"}, timeout=120, map_index=map_index
-        )
-    ids = [_execution_id(airflow, MAPPED_DAG, run_id, "run_job", map_index) for map_index in range(3)]
-    assert len(set(ids)) == 3
-    hook = HopsworksHook()
-    # Act once the triggerer runs the trigger: a deferred task killed before any triggerer picked
-    # its trigger up is dropped by Airflow without on_kill, and nothing could stop the job then.
-    airflow.wait_for_trigger_log(MAPPED_DAG, run_id, "run_job", timeout=90, map_index=1)
-
-    airflow.set_task_state(MAPPED_DAG, run_id, "run_job", "failed", map_index=1)
-
-    assert _wait_for_execution_state(hook, job_name, ids[1], {"KILLED", "FINISHED", "FAILED"}, 60) == "KILLED"
-    assert airflow.wait_for_dag_run(MAPPED_DAG, run_id, timeout=120) == "failed"
-    states = {
-        ti["map_index"]: ti["state"]
-        for ti in airflow.task_instances(MAPPED_DAG, run_id)
-        if ti["task_id"] == "run_job"
-    }
-    assert states == {0: "success", 1: "failed", 2: "success"}
-    assert [hook.get_execution(job_name, i).state for i in ids] == ["FINISHED", "KILLED", "FINISHED"]
-    assert hopsworks_conn.executions_started(job_name) == 3
+    mapped_kill_kills_exactly_its_execution(airflow_processes, hopsworks_conn, "rt_mapped_kill")
 
 
 def test_a_deferred_run_survives_a_triggerer_restart(
