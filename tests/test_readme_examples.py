@@ -132,9 +132,17 @@ def test_probe():
 """
 
 
-def _probe(folder: Path, env_extra: dict[str, str], *, conftest: str = "", ini: str = "") -> dict[str, str]:
-    """Run a one-test pytest in ``folder``; the AIRFLOW_HOME and DAG folder its test saw."""
-    (folder / "test_probe.py").write_text(PROBE, encoding="utf-8")
+def _probe(
+    folder: Path,
+    env_extra: dict[str, str],
+    *,
+    conftest: str = "",
+    ini: str = "",
+    probe: str = PROBE,
+    keys: tuple[str, ...] = ("HOME=", "DAGS="),
+) -> dict[str, str]:
+    """Run a one-test pytest in ``folder``; the ``KEY=value`` lines its test printed."""
+    (folder / "test_probe.py").write_text(probe, encoding="utf-8")
     if conftest:
         (folder / "conftest.py").write_text(conftest, encoding="utf-8")
     (folder / "pytest.ini").write_text(f"[pytest]\n{ini}\n", encoding="utf-8")
@@ -160,9 +168,7 @@ def _probe(folder: Path, env_extra: dict[str, str], *, conftest: str = "", ini: 
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return dict(
-        line.split("=", 1) for line in result.stdout.splitlines() if line.startswith(("HOME=", "DAGS="))
-    )
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith(keys))
 
 
 def test_the_plugin_replaces_a_shell_airflow_home_with_a_throwaway_one(tmp_path: Path) -> None:
@@ -202,27 +208,5 @@ def test_probe(hopsworks_emulator):
 
 
 def test_the_session_emulator_plays_the_hopsworks_version_the_ini_names(tmp_path: Path) -> None:
-    (tmp_path / "test_probe.py").write_text(VERSION_PROBE, encoding="utf-8")
-    (tmp_path / "pytest.ini").write_text("[pytest]\nhopsworks_version = 4.x\n", encoding="utf-8")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-s",
-            "-p",
-            "no:cacheprovider",
-            "-W",
-            "error::pytest.PytestConfigWarning",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "VERSION=4.2.0" in result.stdout  # what the server itself reports as its version
+    seen = _probe(tmp_path, {}, ini="hopsworks_version = 4.x", probe=VERSION_PROBE, keys=("VERSION=",))
+    assert seen == {"VERSION": "4.2.0"}  # what the server itself reports as its version
