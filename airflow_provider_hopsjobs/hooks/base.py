@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import requests
 from requests.adapters import HTTPAdapter
 
-from airflow_provider_hopsjobs import __version__, get_provider_info
+from airflow_provider_hopsjobs import __version__
 from airflow_provider_hopsjobs._compat import BaseHook
 from airflow_provider_hopsjobs.clock import SYSTEM_CLOCK, Clock
-from airflow_provider_hopsjobs.errors import HopsworksError, HopsworksNotFoundError
+from airflow_provider_hopsjobs.errors import HopsworksApiError, HopsworksError, HopsworksNotFoundError
 from airflow_provider_hopsjobs.hooks import async_session
 from airflow_provider_hopsjobs.hooks.connection import (
     HopsworksConnectionSettings,
@@ -46,6 +46,11 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 DEFAULT_CONN_ID = "hopsworks_default"
+#: What to do when Hopsworks refuses the key, for the connection test (the UI's "Test" button).
+KEY_REFUSED_HINT = (
+    "Put a valid Hopsworks API key in the connection's API key (password) field: Hopsworks,"
+    " Account settings, API keys; scope JOB, and PROJECT to look the project up by name."
+)
 
 
 class SendOptions(TypedDict, total=False):
@@ -81,16 +86,6 @@ class HopsworksBaseHook(BaseHook):
         self._project = ProjectRef()
         #: Retry waits and the log wait's deadline read time and sleep here (tests put a fake one).
         self.clock: Clock = SYSTEM_CLOCK
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """The connection form for Airflow versions that read it from the hook (before 3.2)."""
-        info = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
-        return {
-            "hidden_fields": list(info["hidden-fields"]),
-            "relabeling": dict(info["relabeling"]),
-            "placeholders": dict(info["placeholders"]),
-        }
 
     @property
     def settings(self) -> HopsworksConnectionSettings:
@@ -284,6 +279,10 @@ class HopsworksBaseHook(BaseHook):
         """Resolve the project; say which one, or why not. Never echoes the key."""
         try:
             project = self._resolve_project(force=True)
+        except HopsworksApiError as err:
+            if err.status_code in (401, 403):
+                return False, f"{err} {KEY_REFUSED_HINT}"
+            return False, str(err)
         except HopsworksError as err:
             return False, str(err)
         except Exception as err:  # the connection test must answer, whatever went wrong

@@ -14,8 +14,11 @@ the public import path.
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow_provider_hopsjobs.errors import HopsworksLogUnavailableError
 from airflow_provider_hopsjobs.hooks.base import HopsworksBaseHook
+from airflow_provider_hopsjobs.hooks.connection_form import connection_form_widgets, ui_field_behaviour
 from airflow_provider_hopsjobs.hooks.datasets import DatasetsMixin
 from airflow_provider_hopsjobs.hooks.executions import ExecutionsMixin
 from airflow_provider_hopsjobs.hooks.jobs import JobsMixin, JobUpsertResult
@@ -53,3 +56,15 @@ class HopsworksHook(
     default_conn_name = "hopsworks_default"
     conn_type = "hopsworks"
     hook_name = "Hopsworks"
+
+    # Airflow 3.0/3.1 read the connection form from these two methods, and only from the class it
+    # registers (this one), never from a base class; 3.2+ read the provider info they derive from.
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Hidden, relabelled and placeholder standard fields of the connection form."""
+        return ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The form's extra fields (project, TLS, timeouts, retry budget) as wtforms fields."""
+        return connection_form_widgets()

@@ -10,6 +10,7 @@ from airflow_provider_hopsjobs.errors import (
     HopsworksConfigError,
     HopsworksNotFoundError,
 )
+from airflow_provider_hopsjobs.hooks.base import KEY_REFUSED_HINT
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 from tests.hooks.conftest import API_KEY, BASE, PROJECT_ID, P, connection_json
 
@@ -84,6 +85,8 @@ def test_test_connection_failure_never_shows_the_key(hook, requests_mock):
     ok, message = hook.test_connection()
     assert not ok
     assert "320012" in message
+    assert message.endswith(KEY_REFUSED_HINT)
+    assert "API key (password) field" in KEY_REFUSED_HINT
     assert API_KEY not in message
     assert API_KEY.split(".")[1] not in message
 
