@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The servers the real-Airflow production profile needs: PostgreSQL (metadata database) and Redis
-# (the Celery broker). Makes sure their binaries are on this machine and prints where they are;
-# the tests start and stop private instances themselves, in a temporary directory.
+# What the real-Airflow production profile needs from the machine: PostgreSQL (metadata database),
+# Redis (the Celery broker) and Chromium (the browser the UI tests drive with Playwright; never
+# Playwright's own browser download). Makes sure their binaries are on this machine and prints
+# where they are; the tests start and stop private instances themselves, in a temporary directory.
 #
-# Usage: scripts/services.sh     (prints KEY=VALUE lines: PG_BIN=..., REDIS_SERVER=...)
+# Usage: scripts/services.sh     (prints KEY=VALUE lines: PG_BIN=..., REDIS_SERVER=..., CHROMIUM=...)
 # On Debian/Ubuntu as root it installs what is missing with apt-get; otherwise it says exactly
 # which package to install and exits 1.
 set -euo pipefail
@@ -19,9 +20,14 @@ find_redis() {
   command -v redis-server || true
 }
 
+find_chromium() {
+  command -v chromium || command -v chromium-browser || true
+}
+
 missing=()
 [ -n "$(find_pg_bin)" ] || missing+=(postgresql)
 [ -n "$(find_redis)" ] || missing+=(redis-server)
+[ -n "$(find_chromium)" ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
@@ -32,16 +38,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   else
     echo "missing: ${missing[*]} (install the Debian/Ubuntu packages '${missing[*]}': PostgreSQL's" \
-      "initdb/pg_ctl under /usr/lib/postgresql/<version>/bin and redis-server on PATH)" >&2
+      "initdb/pg_ctl under /usr/lib/postgresql/<version>/bin, redis-server and chromium on PATH)" >&2
     exit 1
   fi
 fi
 
 pg_bin="$(find_pg_bin)"
 redis="$(find_redis)"
-if [ -z "$pg_bin" ] || [ -z "$redis" ]; then
-  echo "missing after install: ${pg_bin:-postgresql} ${redis:-redis-server}" >&2
+chromium="$(find_chromium)"
+if [ -z "$pg_bin" ] || [ -z "$redis" ] || [ -z "$chromium" ]; then
+  echo "missing after install:${pg_bin:+}${pg_bin:- postgresql}${redis:+}${redis:- redis-server}${chromium:+}${chromium:- chromium}" >&2
   exit 1
 fi
 echo "PG_BIN=$pg_bin"
 echo "REDIS_SERVER=$redis"
+echo "CHROMIUM=$chromium"

@@ -131,6 +131,11 @@ class AirflowProcesses:
     # ------------------------------------------------------------------ lifecycle
 
     @property
+    def admin_password(self) -> str:
+        """The ``admin`` user's password (the simple auth manager's), for a browser's sign-in."""
+        return self._password
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 

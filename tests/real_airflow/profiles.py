@@ -78,5 +78,7 @@ def production(database_url: str, broker_url: str, result_backend: str) -> Profi
             "AIRFLOW__SCHEDULER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(TRIGGERER_HEALTH_CHECK_THRESHOLD),
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(TASK_HEARTBEAT_TIMEOUT),
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+            # The UI's "Test Connection" button (Airflow keeps it disabled unless told otherwise).
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         },
     )

@@ -33,7 +33,7 @@ def locate_binaries() -> dict[str, str]:
     )
     if result.returncode != 0:
         raise AirflowProcessError(
-            "the production profile needs PostgreSQL and Redis servers; scripts/services.sh said:\n"
+            "the production profile needs PostgreSQL, Redis and Chromium; scripts/services.sh said:\n"
             + result.stdout
             + result.stderr
         )

@@ -16,11 +16,12 @@ import pytest
 from airflow_provider_hopsjobs.emulator.handle import EmulatorHandle
 from airflow_provider_hopsjobs.hooks.hopsworks import HopsworksHook
 
-from .airflow_processes import AirflowProcesses, poll
-from .profiles import TASK_HEARTBEAT_TIMEOUT, TRIGGERER_HEALTH_CHECK_THRESHOLD
-from .scenarios import (
+from ..airflow_processes import AirflowProcesses, poll
+from ..profiles import TASK_HEARTBEAT_TIMEOUT, TRIGGERER_HEALTH_CHECK_THRESHOLD
+from ..scenarios import (
     execution_id,
     mapped_kill_kills_exactly_its_execution,
+    mapped_sensor_kill_ends_exactly_its_wait,
     mapped_states,
     reattach_record,
 )
@@ -51,6 +52,12 @@ def test_marking_one_mapped_deferred_run_failed_kills_exactly_its_execution(
     production_airflow: AirflowProcesses, hopsworks_conn: EmulatorHandle
 ) -> None:
     mapped_kill_kills_exactly_its_execution(production_airflow, hopsworks_conn, "prod_mapped_kill")
+
+
+def test_marking_one_mapped_deferred_sensor_failed_ends_exactly_its_wait(
+    production_airflow: AirflowProcesses, hopsworks_conn: EmulatorHandle
+) -> None:
+    mapped_sensor_kill_ends_exactly_its_wait(production_airflow, hopsworks_conn, "prod_mapped_sensor")
 
 
 def _trigger_owners(airflow: AirflowProcesses, dag_id: str, run_id: str) -> dict[int, int | None]:
