@@ -119,7 +119,10 @@ class AirflowProcesses:
 
     @property
     def database_url(self) -> str:
-        return self.profile.database_url or f"sqlite:///{self.home / 'airflow.db'}"
+        # SQLite waits 5 s for a lock by default; the scheduler, the api-server and the
+        # dag-processor writing at once on a loaded machine have held one longer (a manual run's
+        # audit-log INSERT then failed with a 500). The wait is sqlite3's, set in the URL.
+        return self.profile.database_url or f"sqlite:///{self.home / 'airflow.db'}?timeout=30"
 
     def sql(self, statement: str, **params: Any) -> list[Any]:
         """Rows of a read-only query on the metadata database (what the UI cannot show: trigger owners)."""
