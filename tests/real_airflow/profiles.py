@@ -37,7 +37,22 @@ class Profile:
         return ("api-server", "scheduler", "dag-processor", *self.triggerer_names, *self.worker_names)
 
 
-SQLITE = Profile(name="sqlite-local")
+def local_executor_settings() -> dict[str, str]:
+    """One task instance queued per scheduler pass with Airflow 3.0's LocalExecutor.
+
+    Airflow 3.0's ``LocalExecutor.queue_workload`` hands a task to a waiting worker process at
+    once, before the scheduler commits the task's ``queued`` state; a worker quicker than that
+    commit is refused ("TI was not in a state where it could be marked as running",
+    ``previous_state: scheduled``) and the task fails without running. Seen on 3.0.6 for the
+    first of three task instances queued in one pass. One per pass leaves only the commit itself
+    between hand-over and commit. Airflow 3.1+ hands tasks over after the commit.
+    """
+    from airflow_provider_hopsjobs.version_compat import AIRFLOW_V_3_1_PLUS
+
+    return {} if AIRFLOW_V_3_1_PLUS else {"AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": "1"}
+
+
+SQLITE = Profile(name="sqlite-local", settings=local_executor_settings())
 
 #: A dead triggerer's triggers go to another one once its heartbeat is this old (Airflow: 30 s).
 TRIGGERER_HEALTH_CHECK_THRESHOLD = 15
