@@ -46,8 +46,12 @@ fi
 pg_bin="$(find_pg_bin)"
 redis="$(find_redis)"
 chromium="$(find_chromium)"
-if [ -z "$pg_bin" ] || [ -z "$redis" ] || [ -z "$chromium" ]; then
-  echo "missing after install:${pg_bin:+}${pg_bin:- postgresql}${redis:+}${redis:- redis-server}${chromium:+}${chromium:- chromium}" >&2
+still_missing=()
+[ -n "$pg_bin" ] || still_missing+=(postgresql)
+[ -n "$redis" ] || still_missing+=(redis-server)
+[ -n "$chromium" ] || still_missing+=(chromium)
+if [ ${#still_missing[@]} -gt 0 ]; then
+  echo "missing after install: ${still_missing[*]}" >&2
   exit 1
 fi
 echo "PG_BIN=$pg_bin"

@@ -17,7 +17,8 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, sync_playwright
 
-REPO = Path(__file__).resolve().parents[2]
+from .services import REPO
+
 #: Long enough for a page on a loaded two-core machine; Playwright waits up to this per step.
 STEP_TIMEOUT_MS = 30_000
 
