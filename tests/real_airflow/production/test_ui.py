@@ -145,7 +145,8 @@ def test_a_deferred_run_links_to_its_execution_and_shows_the_trigger_then_the_jo
     ui.goto(f"{task_page}/details")
     link = ui.page.get_by_role("link", name="Hopsworks Execution")
     assert link.get_attribute("href") == HopsworksHook().execution_url(job_name, execution)
-    assert ui.page.get_by_text(re.compile(r"^deferred$", re.IGNORECASE)).first.is_visible()
+    # The state badge renders after the links: wait for it (fails after the step timeout).
+    ui.page.get_by_text(re.compile(r"^deferred$", re.IGNORECASE)).first.wait_for(state="visible")
     ui.screenshot("deferred-task-details")
 
     trigger_line = f"Waiting on Hopsworks job '{job_name}' execution {execution}"
