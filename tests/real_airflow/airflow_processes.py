@@ -50,6 +50,12 @@ _CELERY_READY = b" ready."
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 
 
+#: Seconds sqlite3 waits for a lock in the SQLite profile (its default, 5 s, was too short under load).
+SQLITE_LOCK_WAIT = 30
+#: Seconds the harness waits for an api-server answer: longer than a request can wait on a lock.
+API_TIMEOUT = SQLITE_LOCK_WAIT + 30
+
+
 @dataclass
 class Component:
     name: str
@@ -122,7 +128,7 @@ class AirflowProcesses:
         # SQLite waits 5 s for a lock by default; the scheduler, the api-server and the
         # dag-processor writing at once on a loaded machine have held one longer (a manual run's
         # audit-log INSERT then failed with a 500). The wait is sqlite3's, set in the URL.
-        return self.profile.database_url or f"sqlite:///{self.home / 'airflow.db'}?timeout=30"
+        return self.profile.database_url or f"sqlite:///{self.home / 'airflow.db'}?timeout={SQLITE_LOCK_WAIT}"
 
     def sql(self, statement: str, **params: Any) -> list[Any]:
         """Rows of a read-only query on the metadata database (what the UI cannot show: trigger owners)."""
@@ -392,7 +398,7 @@ class AirflowProcesses:
             response = self._http.post(
                 f"{self.base_url}/auth/token",
                 json={"username": "admin", "password": self._password},
-                timeout=30,
+                timeout=API_TIMEOUT,
             )
             response.raise_for_status()
             self._token = str(response.json()["access_token"])
@@ -402,7 +408,11 @@ class AirflowProcesses:
         """Call ``/api/v2/<path>`` as admin; an error status raises unless listed in ``allow``."""
         headers = {"Authorization": f"Bearer {self.token()}"}
         response = self._http.request(
-            method, f"{self.base_url}/api/v2/{path.lstrip('/')}", headers=headers, timeout=30, **kwargs
+            method,
+            f"{self.base_url}/api/v2/{path.lstrip('/')}",
+            headers=headers,
+            timeout=API_TIMEOUT,
+            **kwargs,
         )
         if response.status_code >= 400 and response.status_code not in allow:
             raise AirflowProcessError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
